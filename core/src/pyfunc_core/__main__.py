@@ -1,0 +1,3 @@
+from pyfunc_core.cli.main import main
+
+main()

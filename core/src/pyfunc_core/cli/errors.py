@@ -1,0 +1,31 @@
+"""Turning pyfunc-core errors into one-line CLI failures."""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+import traceback
+from typing import Any, Callable, TypeVar
+
+import click
+
+from pyfunc_core.errors import PyfuncError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def one_line_errors(fn: F) -> F:
+    """Print ``Error: <message>`` and exit 1 instead of a traceback (``PYFUNC_CORE_DEBUG=1`` keeps it)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except (PyfuncError, FileNotFoundError, FileExistsError, PermissionError) as exc:
+            if os.environ.get("PYFUNC_CORE_DEBUG") == "1":
+                traceback.print_exc()
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]

@@ -1,0 +1,31 @@
+"""``pyfunc-core plugins``: every plugin, what it provides, and whether it works."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@click.option("--requirements", is_flag=True, help="Print pip requirements that reproduce this install.")
+def plugins_command(as_json: bool, requirements: bool) -> None:
+    """List installed plugins: distribution, version, what each provides, status."""
+    from pyfunc_core.plugins import get_plugins
+
+    infos = get_plugins().infos
+    if as_json:
+        click.echo(json.dumps([i.to_dict() for i in infos], indent=2))
+        return
+    if requirements:
+        for dist in sorted({(i.distribution, i.version) for i in infos if i.status == "ok"}):
+            click.echo(f"{dist[0]}=={dist[1]}")
+        return
+    for info in infos:
+        status = "" if info.status == "ok" else f"  [{info.status.upper()}]"
+        click.echo(f"{info.name}  ({info.distribution} {info.version}){status}")
+        for kind, names in info.provides.items():
+            click.echo(f"    {kind.replace('_', ' ')}: {', '.join(names)}")
+        if info.error:
+            click.echo(f"    error: {info.error}")

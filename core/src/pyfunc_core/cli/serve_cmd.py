@@ -1,0 +1,140 @@
+"""``pyfunc-core serve``: hand a model to a server plugin, in the environment asked for.
+
+Every option can also be set by environment variable: ``PYFUNC_CORE_SERVE_<OPTION>``
+(``PYFUNC_CORE_SERVE_PORT=8080``, ``PYFUNC_CORE_SERVE_WORKERS=4``...).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pyfunc_core.cli.errors import one_line_errors
+from pyfunc_core.errors import PluginError
+
+DEFAULT_SERVER = "scoring-server"
+
+
+@click.command("serve")
+@click.option(
+    "-m", "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model directory."
+)
+@click.option("--name", default=None, help="Model name for the V2 routes (default: the directory's name).")
+@click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
+@click.option("-p", "--port", default=5000, show_default=True, type=int, help="Port to bind.")
+@click.option(
+    "-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes."
+)
+@click.option(
+    "--threads", default=8, show_default=True, type=click.IntRange(min=1), help="Threads per worker."
+)
+@click.option(
+    "-t",
+    "--timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0.001),
+    help="Seconds per request before 504.",
+)
+@click.option(
+    "--max-body-size",
+    default=100 * 1024 * 1024,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest request body in bytes (413 above).",
+)
+@click.option(
+    "--batch-max-size",
+    default=0,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="Rows merged into one predict call (0: no batching).",
+)
+@click.option(
+    "--batch-max-wait-ms",
+    default=2.0,
+    show_default=True,
+    type=click.FloatRange(min=0),
+    help="Longest wait for a batch to fill.",
+)
+@click.option(
+    "--env-manager",
+    default="local",
+    show_default=True,
+    help="Environment to serve from (local, virtualenv, conda, docker).",
+)
+@click.option(
+    "--server", "server_name", default=None, help=f"Server plugin to use (default: {DEFAULT_SERVER})."
+)
+@click.option("--debug", is_flag=True, help="Include stack traces in error responses.")
+@one_line_errors
+def serve_command(
+    model_path: Path,
+    name: str | None,
+    host: str,
+    port: int,
+    workers: int,
+    threads: int,
+    timeout: float,
+    max_body_size: int,
+    batch_max_size: int,
+    batch_max_wait_ms: float,
+    env_manager: str,
+    server_name: str | None,
+    debug: bool,
+) -> None:
+    """Serve a model over HTTP."""
+    from pyfunc_core.registry import ServeOptions
+
+    options = ServeOptions(
+        model_path=model_path.resolve(),
+        name=name or model_path.resolve().name,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        timeout=timeout,
+        max_body_size=max_body_size,
+        batch_max_size=batch_max_size,
+        batch_max_wait_ms=batch_max_wait_ms,
+        debug=debug,
+    )
+    server = _pick_server(server_name)
+    if env_manager != "local":
+        from pyfunc_core.cli.env_dispatch import run_inside
+
+        sys.exit(run_inside(model_path, env_manager, _argv(options, server.name)))
+    sys.exit(server.serve(options))
+
+
+def _pick_server(name: str | None):
+    from pyfunc_core.plugins import get_plugins
+
+    servers = get_plugins().servers
+    if name:
+        if name not in servers:
+            raise PluginError(
+                f"No server {name!r} is installed (installed: {', '.join(servers.names()) or 'none'})"
+            )
+        return servers[name]
+    if DEFAULT_SERVER in servers:
+        return servers[DEFAULT_SERVER]
+    if len(servers) == 1:
+        return next(iter(servers))
+    if not servers:
+        raise PluginError("No server plugin is installed: pip install pyfunc-scoring-server")
+    raise PluginError(
+        f"Several servers are installed ({', '.join(servers.names())}): choose one with --server"
+    )
+
+
+def _argv(o, server: str) -> list[str]:
+    return [
+        "serve", "-m", str(o.model_path), "--name", o.name, "--host", o.host, "--port", str(o.port),
+        "--workers", str(o.workers), "--threads", str(o.threads), "--timeout", str(o.timeout),
+        "--max-body-size", str(o.max_body_size), "--batch-max-size", str(o.batch_max_size),
+        "--batch-max-wait-ms", str(o.batch_max_wait_ms), "--server", server,
+        *(["--debug"] if o.debug else []),
+    ]  # fmt: skip

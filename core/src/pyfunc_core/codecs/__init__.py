@@ -1,0 +1,48 @@
+"""Request decoding and prediction encoding; the only place request bodies are parsed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyfunc_core.codecs.base import Codec, ModelRequest, parse_content_type
+from pyfunc_core.codecs.encode import predictions_to_json
+from pyfunc_core.errors import UnsupportedContentTypeError
+
+if TYPE_CHECKING:
+    from pyfunc_core.registry import CodecRegistry
+    from pyfunc_core.schema.types import ParamSchema, Schema
+
+__all__ = [
+    "Codec",
+    "ModelRequest",
+    "decode_request",
+    "find_codec",
+    "parse_content_type",
+    "predictions_to_json",
+]
+
+
+def find_codec(registry: CodecRegistry, content_type: str | None) -> tuple[Codec, dict[str, str]]:
+    """The codec for a ``Content-Type`` header, with its parameters checked (415 otherwise)."""
+    mime, params = parse_content_type(content_type)
+    codec = registry.for_content_type(mime)
+    if codec is None:
+        supported = sorted({ct for c in registry for ct in c.content_types})
+        raise UnsupportedContentTypeError(
+            f"This predictor only supports the following content types: {supported}. "
+            f"Got '{content_type or ''}'."
+        )
+    codec.check_parameters(params)
+    return codec, params
+
+
+def decode_request(
+    registry: CodecRegistry,
+    content_type: str | None,
+    body: bytes,
+    schema: Schema | None = None,
+    params_schema: ParamSchema | None = None,
+) -> tuple[Codec, ModelRequest]:
+    """Decode ``body`` with the codec registered for ``content_type``."""
+    codec, params = find_codec(registry, content_type)
+    return codec, codec.decode(body, schema=schema, params_schema=params_schema, content_params=params)

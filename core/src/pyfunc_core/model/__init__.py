@@ -1,0 +1,18 @@
+"""Model directories: the ``MLmodel`` format, saving, loading and the ``PyFuncModel``."""
+
+from pyfunc_core.model.input_example import load_input_example
+from pyfunc_core.model.load import load_model
+from pyfunc_core.model.mlmodel import ModelDirectory, ModelMeta
+from pyfunc_core.model.pyfunc_model import PyFuncModel
+from pyfunc_core.model.requirements import pin
+from pyfunc_core.model.save import save_model_directory
+
+__all__ = [
+    "ModelDirectory",
+    "ModelMeta",
+    "PyFuncModel",
+    "load_input_example",
+    "load_model",
+    "pin",
+    "save_model_directory",
+]

@@ -1,0 +1,89 @@
+"""Pinned requirements and the environment files written beside ``MLmodel``."""
+
+from __future__ import annotations
+
+import sys
+from importlib import metadata
+from pathlib import Path
+from typing import Iterable, Sequence
+
+REQUIREMENTS_FILE = "requirements.txt"
+PYTHON_ENV_FILE = "python_env.yaml"
+CONDA_ENV_FILE = "conda.yaml"
+
+
+def pin(requirement: str) -> str:
+    """``"scikit-learn"`` -> ``"scikit-learn==1.5.2"`` when installed and not already pinned."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(requirement)
+    except InvalidRequirement:
+        return requirement  # a URL, a path, -r/-c lines: keep as written
+    if req.specifier or req.url:
+        return requirement
+    try:
+        version = metadata.version(req.name)
+    except metadata.PackageNotFoundError:
+        return requirement
+    extras = f"[{','.join(sorted(req.extras))}]" if req.extras else ""
+    marker = f"; {req.marker}" if req.marker else ""
+    return f"{req.name}{extras}=={version}{marker}"
+
+
+def resolve_requirements(
+    default: Sequence[str],
+    pip_requirements: Sequence[str] | str | Path | None = None,
+    extra_pip_requirements: Sequence[str] | str | Path | None = None,
+) -> list[str]:
+    """MLflow's rule: ``pip_requirements`` replaces the defaults, ``extra`` adds to them."""
+    if pip_requirements is not None and extra_pip_requirements is not None:
+        raise ValueError("pass pip_requirements or extra_pip_requirements, not both")
+    base = _read(pip_requirements) if pip_requirements is not None else [pin(r) for r in default]
+    extra = _read(extra_pip_requirements) if extra_pip_requirements is not None else []
+    out: list[str] = []
+    for r in [*base, *extra]:
+        if r not in out:
+            out.append(r)
+    return out
+
+
+def _read(reqs: Sequence[str] | str | Path) -> list[str]:
+    if isinstance(reqs, (str, Path)):
+        lines = Path(reqs).read_text(encoding="utf-8").splitlines()
+        return [ln.strip() for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+    return [str(r) for r in reqs]
+
+
+def python_version() -> str:
+    return ".".join(map(str, sys.version_info[:3]))
+
+
+def write_environment_files(path: Path, requirements: Iterable[str]) -> None:
+    """Write ``requirements.txt``, ``python_env.yaml`` and ``conda.yaml`` as MLflow does."""
+    import yaml
+
+    requirements = list(requirements)
+    (path / REQUIREMENTS_FILE).write_text("\n".join(requirements) + "\n", encoding="utf-8")
+    build = [pin(p) for p in ("pip", "setuptools", "wheel")]
+    python_env = {
+        "python": python_version(),
+        "build_dependencies": build,
+        "dependencies": [f"-r {REQUIREMENTS_FILE}"],
+    }
+    (path / PYTHON_ENV_FILE).write_text(
+        yaml.safe_dump(python_env, default_flow_style=False, sort_keys=False), encoding="utf-8"
+    )
+    pip_version = build[0].partition("==")[2]
+    conda_env = {
+        "name": "pyfunc-env",
+        "channels": ["conda-forge"],
+        "dependencies": [
+            f"python={python_version()}",
+            f"pip<={pip_version}" if pip_version else "pip",
+            {"pip": requirements},
+        ],
+    }
+    (path / CONDA_ENV_FILE).write_text(
+        yaml.safe_dump(conda_env, default_flow_style=False, sort_keys=False), encoding="utf-8"
+    )

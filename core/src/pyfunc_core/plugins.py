@@ -1,0 +1,244 @@
+"""Plugin discovery: entry points loaded one at a time into one pluggy manager.
+
+Environment variables:
+
+``PYFUNC_CORE_PLUGINS``
+    Unset: load every installed plugin. Empty: load none (only the core's built-ins),
+    which rescues a broken install. Otherwise a comma-separated allow-list of entry-point
+    or distribution names.
+``PYFUNC_CORE_STRICT_PLUGINS``
+    ``1`` makes a broken plugin fatal instead of logged, for plugin development.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from dataclasses import dataclass, field
+from importlib import metadata
+from typing import Any
+
+import pluggy
+
+from pyfunc_core import hookspecs
+from pyfunc_core._version import __version__
+from pyfunc_core.errors import PluginError
+from pyfunc_core.registry import (
+    CodecRegistry,
+    CommandRegistry,
+    EnvManagerRegistry,
+    FlavorRegistry,
+    Registry,
+    ServerRegistry,
+)
+
+logger = logging.getLogger("pyfunc_core.plugins")
+
+ENV_ALLOW_LIST = "PYFUNC_CORE_PLUGINS"
+ENV_STRICT = "PYFUNC_CORE_STRICT_PLUGINS"
+CORE_DISTRIBUTION = "pyfunc-core"
+
+OK, BROKEN, REFUSED, DISABLED = "ok", "broken", "refused", "disabled"
+
+
+@dataclass
+class PluginInfo:
+    """One plugin as ``pyfunc-core plugins`` shows it."""
+
+    name: str
+    distribution: str
+    version: str
+    status: str = OK
+    error: str = ""
+    provides: dict[str, list[str]] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "distribution": self.distribution,
+            "version": self.version,
+            "status": self.status,
+            "error": self.error,
+            "provides": self.provides,
+        }
+
+
+class Plugins:
+    """The loaded plugins and the registries they filled."""
+
+    def __init__(self) -> None:
+        self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+        self.pm.add_hookspecs(hookspecs)
+        self.flavors = FlavorRegistry()
+        self.env_managers = EnvManagerRegistry()
+        self.codecs = CodecRegistry()
+        self.servers = ServerRegistry()
+        self.commands = CommandRegistry()
+        self.infos: list[PluginInfo] = []
+
+    @property
+    def registries(self) -> dict[str, tuple[str, Registry[Any]]]:
+        """Hook name -> (label in listings, registry)."""
+        return {
+            "register_flavors": ("flavors", self.flavors),
+            "register_env_managers": ("env_managers", self.env_managers),
+            "register_codecs": ("codecs", self.codecs),
+            "register_servers": ("servers", self.servers),
+            "register_commands": ("commands", self.commands),
+        }
+
+    # -- loading ----------------------------------------------------------------------
+
+    def load(self, *, entry_points: bool = True) -> Plugins:
+        from pyfunc_core import builtin
+
+        self.add_plugin(builtin, name="pyfunc-core", distribution=CORE_DISTRIBUTION, version=__version__)
+        if entry_points:
+            self._load_entry_points()
+        return self
+
+    def _load_entry_points(self) -> None:
+        allow = os.environ.get(ENV_ALLOW_LIST)
+        allowed = None if allow is None else {a.strip() for a in allow.split(",") if a.strip()}
+        seen: set[str] = set()
+        for ep in sorted(_entry_points(), key=lambda e: e.name):
+            if ep.name in seen:
+                continue
+            seen.add(ep.name)
+            dist = getattr(ep, "dist", None)
+            dist_name = dist.metadata["Name"] if dist is not None else "?"
+            version = dist.version if dist is not None else "?"
+            info = PluginInfo(ep.name, dist_name, version)
+            if allowed is not None and not ({ep.name, dist_name} & allowed):
+                info.status = DISABLED
+                info.error = f"not in {ENV_ALLOW_LIST}"
+                self.infos.append(info)
+                continue
+            refusal = _incompatible_core(dist) if dist is not None else None
+            if refusal:
+                self._fail(info, REFUSED, refusal)
+                continue
+            try:
+                module = ep.load()
+            except Exception as exc:  # any import-time failure is the plugin's, not ours
+                self._fail(info, BROKEN, f"import failed: {type(exc).__name__}: {exc}")
+                continue
+            self.add_plugin(module, name=ep.name, distribution=dist_name, version=version, info=info)
+
+    def add_plugin(
+        self,
+        plugin: object,
+        *,
+        name: str,
+        distribution: str | None = None,
+        version: str = "",
+        info: PluginInfo | None = None,
+    ) -> PluginInfo:
+        """Register one plugin object and run its registration hooks.
+
+        Public so tests (and embedding applications) can add a plugin defined in code.
+        """
+        info = info or PluginInfo(name, distribution or name, version)
+        try:
+            self.pm.register(plugin, name=name)
+            unknown = [
+                hook
+                for hook, impls in ((h, self.pm.hook.__dict__.get(h)) for h in _hookimpl_names(plugin))
+                if impls is None or not impls.has_spec()
+            ]
+            if unknown:
+                self.pm.unregister(plugin)
+                raise PluginError(f"implements unknown hooks: {', '.join(sorted(unknown))}")
+        except (pluggy.PluginValidationError, PluginError, ValueError) as exc:
+            self._fail(info, BROKEN, f"invalid hook implementation: {exc}")
+            return info
+        for hook_name, (label, registry) in self.registries.items():
+            hook = getattr(self.pm.hook, hook_name)
+            impls = [i for i in hook.get_hookimpls() if i.plugin_name == name]
+            registry.current_plugin = name
+            try:
+                for impl in impls:
+                    impl.function(registry=registry)
+            except Exception as exc:
+                for _, other in self.registries.values():
+                    other.discard_plugin(name)
+                self.pm.unregister(name=name)
+                self._fail(info, BROKEN, f"{hook_name} failed: {type(exc).__name__}: {exc}")
+                return info
+            finally:
+                registry.current_plugin = CORE_DISTRIBUTION
+            provided = registry.provided_by(name)
+            if provided:
+                info.provides[label] = sorted(set(provided))
+        if info.provides.get("codecs"):
+            info.provides["codecs"] = sorted(info.provides["codecs"])
+        self.infos.append(info)
+        return info
+
+    def _fail(self, info: PluginInfo, status: str, error: str) -> None:
+        info.status, info.error = status, error
+        self.infos.append(info)
+        message = f"plugin {info.name!r} ({info.distribution} {info.version}) {status}: {error}"
+        if os.environ.get(ENV_STRICT) == "1":
+            raise PluginError(message)
+        logger.warning(message)
+
+    # -- queries ---------------------------------------------------------------------
+
+    def info(self, name: str) -> PluginInfo | None:
+        return next((i for i in self.infos if i.name == name), None)
+
+    def distribution_of(self, plugin_name: str) -> str:
+        info = self.info(plugin_name)
+        return info.distribution if info else plugin_name
+
+
+def _hookimpl_names(plugin: object) -> list[str]:
+    marker = f"{hookspecs.PROJECT_NAME}_impl"
+    return [n for n in dir(plugin) if hasattr(getattr(plugin, n, None), marker)]
+
+
+def _entry_points() -> list[metadata.EntryPoint]:
+    return list(metadata.entry_points(group=hookspecs.ENTRY_POINT_GROUP))
+
+
+def _incompatible_core(dist: metadata.Distribution) -> str | None:
+    """Why ``dist`` cannot run on this core, read from its metadata before importing it."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+    from packaging.version import Version
+
+    for line in dist.requires or []:
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if canonicalize_name(req.name) != CORE_DISTRIBUTION or req.marker is not None:
+            continue
+        if req.specifier and not req.specifier.contains(Version(__version__), prereleases=True):
+            return (
+                f"{dist.metadata['Name']} {dist.version} requires {CORE_DISTRIBUTION}"
+                f"{req.specifier}, but {CORE_DISTRIBUTION} {__version__} is installed"
+            )
+    return None
+
+
+_lock = threading.Lock()
+_plugins: Plugins | None = None
+
+
+def get_plugins() -> Plugins:
+    """The process-wide plugins, loaded on first use."""
+    global _plugins
+    with _lock:
+        if _plugins is None:
+            _plugins = Plugins().load()
+        return _plugins
+
+
+def reset_plugins(plugins: Plugins | None = None) -> None:
+    """Replace (or forget) the process-wide plugins; for tests and embedding."""
+    global _plugins
+    with _lock:
+        _plugins = plugins

@@ -1,0 +1,43 @@
+"""The ``PythonModel`` API: custom models written as a Python class."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any
+
+
+class PythonModelContext:
+    """What ``load_context`` receives: local artifact paths and the model's config."""
+
+    def __init__(self, artifacts: dict[str, str], model_config: dict[str, Any] | None):
+        self._artifacts = artifacts
+        self._model_config = model_config or {}
+
+    @property
+    def artifacts(self) -> dict[str, str]:
+        """Artifact name -> absolute local path inside the loaded model directory."""
+        return self._artifacts
+
+    @property
+    def model_config(self) -> dict[str, Any]:
+        """The ``model_config`` given at save time (read-only configuration)."""
+        return self._model_config
+
+
+class PythonModel(ABC):
+    """Subclass this and implement :meth:`predict` to package arbitrary Python code.
+
+    The instance is pickled with cloudpickle at save time; :meth:`load_context` runs once
+    when the model is loaded, to open artifacts (weights files, vocabularies...). A
+    subclass may also define ``predict_stream(context, model_input, params=None)`` that
+    yields predictions piece by piece; ``PyFuncModel.predict_stream`` then calls it.
+    """
+
+    def load_context(self, context: PythonModelContext) -> None:
+        """Load artifacts from ``context.artifacts``; called once at load time."""
+
+    @abstractmethod
+    def predict(
+        self, context: PythonModelContext, model_input: Any, params: dict[str, Any] | None = None
+    ) -> Any:
+        """Return predictions for ``model_input`` (a DataFrame, ndarray or dict)."""

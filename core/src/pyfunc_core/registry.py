@@ -1,0 +1,215 @@
+"""Core-owned registries that plugins add their pieces to.
+
+Plugins never return lists from hooks: they call ``registry.add(item)``. The registry
+validates the item, refuses a name that another plugin already took, and remembers which
+plugin contributed it (``pyfunc-core plugins`` shows that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Protocol, TypeVar
+
+from pyfunc_core.errors import PluginError
+
+if TYPE_CHECKING:
+    import click
+
+    from pyfunc_core.codecs.base import Codec
+    from pyfunc_core.envs.base import EnvironmentManager
+    from pyfunc_core.model.mlmodel import ModelDirectory
+
+
+class Predictor(Protocol):
+    """What a flavor's loader returns: anything with ``predict(data, params=None)``."""
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class Flavor:
+    """A kind of native model that can be loaded from a model directory.
+
+    ``name`` is the flavor's key in ``MLmodel`` (``sklearn``); ``load`` turns a
+    :class:`~pyfunc_core.model.mlmodel.ModelDirectory` into a :class:`Predictor`;
+    ``loader_modules`` are the ``python_function.loader_module`` values this flavor
+    answers for (ours and MLflow's); ``requirements`` are the framework versions the
+    plugin supports (``"scikit-learn>=1.2"``), checked from installed metadata before
+    loading.
+    """
+
+    name: str
+    load: Callable[[ModelDirectory], Predictor]
+    loader_modules: tuple[str, ...] = ()
+    requirements: tuple[str, ...] = ()
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class EnvManager:
+    """An environment manager: ``factory()`` returns an ``EnvironmentManager``."""
+
+    name: str
+    factory: Callable[[], EnvironmentManager]
+    description: str = ""
+
+
+@dataclass
+class ServeOptions:
+    """Everything ``pyfunc-core serve`` parsed, handed to a server plugin."""
+
+    model_path: Path
+    name: str
+    host: str = "127.0.0.1"
+    port: int = 5000
+    workers: int = 1
+    threads: int = 8
+    timeout: float = 60.0
+    max_body_size: int = 100 * 1024 * 1024
+    batch_max_size: int = 0
+    batch_max_wait_ms: float = 0.0
+    debug: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Server:
+    """A model server: ``serve(options)`` runs until shut down and returns an exit code."""
+
+    name: str
+    serve: Callable[[ServeOptions], int]
+    description: str = ""
+
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Named items with the plugin that provided each; duplicates are refused."""
+
+    kind = "item"
+
+    def __init__(self) -> None:
+        self._items: dict[str, T] = {}
+        self._providers: dict[str, str] = {}
+        self.current_plugin = "pyfunc-core"
+
+    def _key(self, item: T) -> str:
+        return item.name  # type: ignore[attr-defined]
+
+    def _validate(self, item: T) -> None:
+        return None
+
+    def add(self, item: T) -> None:
+        """Register ``item``; a name already registered by any plugin is refused."""
+        self._validate(item)
+        key = self._key(item)
+        if key in self._items:
+            raise PluginError(
+                f"{self.kind} {key!r} is already provided by {self._providers[key]}; "
+                f"{self.current_plugin} cannot register it again"
+            )
+        self._items[key] = item
+        self._providers[key] = self.current_plugin
+
+    def get(self, name: str) -> T | None:
+        return self._items.get(name)
+
+    def __getitem__(self, name: str) -> T:
+        return self._items[name]
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._items
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def names(self) -> list[str]:
+        return list(self._items)
+
+    def provider(self, name: str) -> str:
+        """The plugin (entry-point name, or ``pyfunc-core``) that registered ``name``."""
+        return self._providers[name]
+
+    def provided_by(self, plugin: str) -> list[str]:
+        return [k for k, p in self._providers.items() if p == plugin]
+
+    def discard_plugin(self, plugin: str) -> None:
+        """Forget everything ``plugin`` registered (used when its registration fails)."""
+        for key in self.provided_by(plugin):
+            del self._items[key]
+            del self._providers[key]
+
+
+class FlavorRegistry(Registry[Flavor]):
+    kind = "flavor"
+
+    def _validate(self, item: Flavor) -> None:
+        if not isinstance(item, Flavor) or not callable(item.load):
+            raise PluginError(f"{self.current_plugin}: register_flavors must add Flavor objects")
+
+    def by_loader_module(self, loader_module: str) -> Flavor | None:
+        """The flavor whose name or ``loader_modules`` match an MLmodel loader_module."""
+        for flavor in self._items.values():
+            if loader_module in flavor.loader_modules:
+                return flavor
+        return None
+
+
+class EnvManagerRegistry(Registry[EnvManager]):
+    kind = "environment manager"
+
+    def _validate(self, item: EnvManager) -> None:
+        if not isinstance(item, EnvManager) or not callable(item.factory):
+            raise PluginError(f"{self.current_plugin}: register_env_managers must add EnvManager objects")
+
+
+class ServerRegistry(Registry[Server]):
+    kind = "server"
+
+    def _validate(self, item: Server) -> None:
+        if not isinstance(item, Server) or not callable(item.serve):
+            raise PluginError(f"{self.current_plugin}: register_servers must add Server objects")
+
+
+class CodecRegistry(Registry["Codec"]):
+    """Codecs keyed by every content type they decode (``application/json``)."""
+
+    kind = "codec"
+
+    def add(self, item: Codec) -> None:
+        from pyfunc_core.codecs.base import Codec
+
+        if not isinstance(item, Codec) or not item.content_types:
+            raise PluginError(
+                f"{self.current_plugin}: register_codecs must add Codec instances that declare content_types"
+            )
+        for content_type in item.content_types:
+            if content_type in self._items:
+                raise PluginError(
+                    f"codec for {content_type!r} is already provided by "
+                    f"{self._providers[content_type]}; {self.current_plugin} cannot "
+                    "register it again"
+                )
+        for content_type in item.content_types:
+            self._items[content_type.lower()] = item
+            self._providers[content_type.lower()] = self.current_plugin
+
+    def for_content_type(self, mime_type: str) -> Codec | None:
+        return self._items.get(mime_type.lower())
+
+
+class CommandRegistry(Registry["click.Command"]):
+    kind = "command"
+
+    def _validate(self, item: click.Command) -> None:
+        import click
+
+        if not isinstance(item, click.Command) or not item.name:
+            raise PluginError(
+                f"{self.current_plugin}: register_commands must add named click.Command objects"
+            )
