@@ -158,8 +158,8 @@ class Plugins:
             impls = [i for i in hook.get_hookimpls() if i.plugin_name == name]
             registry.current_plugin = name
             try:
-                for impl in impls:
-                    impl.function(registry=registry)
+                for impl in impls:  # an implementation may omit the argument (pluggy allows it)
+                    impl.function(**{arg: registry for arg in impl.argnames})
             except Exception as exc:
                 for _, other in self.registries.values():
                     other.discard_plugin(name)

@@ -48,4 +48,11 @@ def main() -> None:
         level=os.environ.get("PYFUNC_CORE_LOG_LEVEL", "WARNING").upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    build_cli()(prog_name="pyfunc-core")
+    from pyfunc_core.errors import PluginError
+
+    try:
+        group = build_cli()
+    except PluginError as exc:  # PYFUNC_CORE_STRICT_PLUGINS=1 and a broken plugin
+        click.echo(f"Error: {exc}", err=True)
+        raise SystemExit(1) from None
+    group(prog_name="pyfunc-core")
