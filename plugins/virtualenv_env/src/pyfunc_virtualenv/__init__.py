@@ -1,0 +1,3 @@
+"""pyfunc-virtualenv: the ``virtualenv`` environment manager for pyfunc-core."""
+
+__version__ = "0.1.0"
