@@ -152,11 +152,15 @@ def _convert_column(col: Any, spec: ColSpec, expected: Any) -> Any:
         )
     if t is DataType.datetime:
         try:
-            return pd.to_datetime(col).astype(expected)
+            # ISO 8601 strings may mix dates and date-times (pandas 2 infers one format otherwise)
+            text = kind == "O" or isinstance(dtype, pd.StringDtype)
+            iso = {"format": "ISO8601"} if text and not pd.__version__.startswith("1.") else {}
+            return pd.to_datetime(col, **iso).astype(expected)
         except (ValueError, TypeError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InvalidInputError(
-                f"Incompatible input types for column {name}. Can not convert to datetime: {exc}"
-            ) from exc
+                f"Incompatible input types for column {name}. Can not convert to datetime: {first}"
+            ) from None
     if t is DataType.boolean:
         if kind == "b":
             return col

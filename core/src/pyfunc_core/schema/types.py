@@ -93,12 +93,9 @@ class TensorSpec:
         return self.dtype
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "type": "tensor",
-            "tensor-spec": {"dtype": str(self.dtype), "shape": list(self.shape)},
-        }
-        if self.name is not None:
-            out["name"] = self.name
+        out: dict[str, Any] = {} if self.name is None else {"name": self.name}  # MLflow's key order
+        out["type"] = "tensor"
+        out["tensor-spec"] = {"dtype": str(self.dtype), "shape": list(self.shape)}
         return out
 
 
