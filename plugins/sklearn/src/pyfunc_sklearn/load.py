@@ -1,0 +1,96 @@
+"""Loading a model directory: the native estimator, or the flavor's predictor."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import warnings
+from pathlib import Path
+from typing import Any, Sequence
+
+from pyfunc_core.model.mlmodel import ModelDirectory
+from pyfunc_sklearn import serialization
+from pyfunc_sklearn.constants import FLAVOR_NAME, PICKLE, SklearnVersionWarning
+from pyfunc_sklearn.predictor import SklearnPredictor
+
+logger = logging.getLogger("pyfunc_sklearn")
+
+
+def load_model(path: str | Path, *, skops_trusted_types: Sequence[str] | None = None) -> Any:
+    """Load the scikit-learn estimator saved in the model directory at ``path``.
+
+    ``skops_trusted_types`` adds types to trust beyond those the ``MLmodel`` records.
+    """
+    model_dir = ModelDirectory.open(path)
+    conf = model_dir.flavor_conf(FLAVOR_NAME)
+    _add_code_path(model_dir, conf.get("code"))
+    model_file = model_dir.file(conf.get("pickled_model"), what="scikit-learn model file")
+    return _read_estimator(model_dir, model_file, conf, skops_trusted_types)
+
+
+def load_predictor(
+    model_dir: ModelDirectory, *, skops_trusted_types: Sequence[str] | None = None
+) -> SklearnPredictor:
+    """The flavor's loader: the estimator wrapped to call the saved ``predict_fn``."""
+    pyfunc_conf = model_dir.pyfunc_conf
+    # MLflow reads the file named by python_function.model_path; without a sklearn section
+    # (very old MLflow models) it assumes pickle.
+    conf = model_dir.meta.flavors.get(FLAVOR_NAME) or {"serialization_format": PICKLE}
+    if pyfunc_conf.get("model_path") or pyfunc_conf.get("data"):
+        model_file = model_dir.data_path
+    else:
+        model_file = model_dir.file(conf.get("pickled_model"), what="scikit-learn model file")
+    _add_code_path(model_dir, conf.get("code"))
+    estimator = _read_estimator(model_dir, model_file, conf, skops_trusted_types)
+    return SklearnPredictor(estimator, str(pyfunc_conf.get("predict_fn") or "predict"))
+
+
+def _read_estimator(
+    model_dir: ModelDirectory,
+    model_file: Path,
+    conf: dict[str, Any],
+    extra_trusted: Sequence[str] | None,
+) -> Any:
+    saved_version = conf.get("sklearn_version")
+    saved_version = str(saved_version) if saved_version else None
+    trusted = [
+        *(conf.get("skops_trusted_types") or ()),
+        *(extra_trusted or ()),
+        *serialization.env_trusted_types(),
+    ]
+    fmt = str(conf.get("serialization_format") or PICKLE)
+    with warnings.catch_warnings():
+        # scikit-learn's InconsistentVersionWarning (one per estimator class) gives way to ours.
+        _ignore_sklearn_version_warnings()
+        estimator = serialization.read(model_file, fmt, trusted=trusted, saved_version=saved_version)
+    _warn_on_version_mismatch(model_dir, saved_version)
+    return estimator
+
+
+def _warn_on_version_mismatch(model_dir: ModelDirectory, saved_version: str | None) -> None:
+    installed = serialization.installed_sklearn_version()
+    if saved_version and installed and saved_version != installed:
+        message = (
+            f"Model '{model_dir.path}' was saved with scikit-learn {saved_version} but scikit-learn "
+            f"{installed} is installed; predictions may differ or fail. Install "
+            f"scikit-learn=={saved_version} to be sure (the model's requirements.txt pins it)"
+        )
+        logger.warning(message)
+        warnings.warn(message, SklearnVersionWarning, stacklevel=3)
+
+
+def _ignore_sklearn_version_warnings() -> None:
+    try:
+        from sklearn.exceptions import InconsistentVersionWarning
+    except ImportError:  # scikit-learn < 1.3 warns with a plain UserWarning
+        warnings.filterwarnings("ignore", message=r"Trying to unpickle estimator")
+    else:
+        warnings.filterwarnings("ignore", category=InconsistentVersionWarning)
+
+
+def _add_code_path(model_dir: ModelDirectory, code: Any) -> None:
+    if not code:
+        return
+    code_dir = str(model_dir.file(str(code), what="code directory"))
+    if code_dir not in sys.path:
+        sys.path.insert(0, code_dir)

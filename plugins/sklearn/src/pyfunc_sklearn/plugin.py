@@ -1,0 +1,33 @@
+"""The entry-point module: registers the ``sklearn`` flavor. Imports no scikit-learn."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyfunc_core import hookimpl
+from pyfunc_core.registry import Flavor
+from pyfunc_sklearn.constants import FLAVOR_NAME, LOADER_MODULES, SKLEARN_REQUIREMENT
+
+if TYPE_CHECKING:
+    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.registry import FlavorRegistry
+    from pyfunc_sklearn.predictor import SklearnPredictor
+
+
+def _load(model_dir: ModelDirectory) -> SklearnPredictor:
+    from pyfunc_sklearn.load import load_predictor
+
+    return load_predictor(model_dir)
+
+
+@hookimpl
+def register_flavors(registry: FlavorRegistry) -> None:
+    registry.add(
+        Flavor(
+            name=FLAVOR_NAME,
+            load=_load,
+            loader_modules=LOADER_MODULES,
+            requirements=(SKLEARN_REQUIREMENT,),
+            description="scikit-learn estimators and pipelines (cloudpickle, pickle, skops)",
+        )
+    )
