@@ -60,7 +60,7 @@ class _Encoder(json.JSONEncoder):
         if isinstance(o, (pd.Timestamp, _dt.datetime, _dt.date, _dt.time)):
             return o.isoformat()
         if isinstance(o, (bytes, bytearray)):
-            return base64.b64encode(o).decode("ascii")
+            return base64.encodebytes(o).decode("ascii")  # MLflow's choice: newline-terminated lines
         if isinstance(o, Decimal):
             return float(o)
         if o is pd.NaT:

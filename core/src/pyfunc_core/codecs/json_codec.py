@@ -214,6 +214,6 @@ def _array(value: Any, spec: Any, label: str) -> Any:
         raise InvalidInputError(
             f"Failed to parse data as TF serving input: {label!r} is not a rectangular array ({exc})"
         ) from None
-    if spec is not None and arr.dtype.kind == "f" and spec.dtype.kind == "f":
-        arr = arr.astype(spec.dtype)  # JSON numbers carry no width; float32 is not a narrowing
+    if spec is not None and arr.dtype.kind in "iuf" and spec.dtype.kind == "f":
+        arr = arr.astype(spec.dtype)  # JSON numbers carry no width or kind, as MLflow casts them
     return arr
