@@ -75,9 +75,16 @@ def test_predict_csv_stdin_and_bad_input(add_model, pyfunc_cli):
     missing = pyfunc_cli("predict", "-m", str(add_model), input='{"inputs": {"x": [1.0]}}')
     assert missing.exit_code == 1
     assert missing.stderr == "Error: Model is missing inputs ['y'].\n"
-    wrong_type = pyfunc_cli("predict", "-m", str(add_model), input='{"dataframe_records": [{"x": 1, "y": 2.5}]}')
-    assert "Error: Incompatible input types for column y. Can not safely convert float64 to int64." in wrong_type.stderr
-    bad_param = pyfunc_cli("predict", "-m", str(add_model), input='{"inputs": {"x": [1.0], "y": [1]}, "params": {"n": "x"}}')
+    wrong_type = pyfunc_cli(
+        "predict", "-m", str(add_model), input='{"dataframe_records": [{"x": 1, "y": 2.5}]}'
+    )
+    assert (
+        "Error: Incompatible input types for column y. Can not safely convert float64 to int64."
+        in wrong_type.stderr
+    )
+    bad_param = pyfunc_cli(
+        "predict", "-m", str(add_model), input='{"inputs": {"x": [1.0], "y": [1]}, "params": {"n": "x"}}'
+    )
     assert "param 'n'" in bad_param.stderr and bad_param.exit_code == 1
     no_file = pyfunc_cli("predict", "-m", str(add_model), "-i", "/nonexistent/input.json")
     assert no_file.exit_code == 1 and no_file.stderr.startswith("Error: ")
@@ -112,7 +119,9 @@ def test_chunked_predict_refuses_models_that_do_not_answer_per_row(tmp_path, pyf
     result = pyfunc_cli("predict", "-m", str(tmp_path / "count"), "-t", "csv", input="a\n1\n")
     assert result.exit_code == 1
     assert "use --chunk-size 0" in result.stderr
-    whole = pyfunc_cli("predict", "-m", str(tmp_path / "count"), "-t", "csv", "--chunk-size", "0", input="a\n1\n")
+    whole = pyfunc_cli(
+        "predict", "-m", str(tmp_path / "count"), "-t", "csv", "--chunk-size", "0", input="a\n1\n"
+    )
     assert whole.stdout == '{"predictions": {"rows": 1}}\n'
 
 
@@ -195,7 +204,9 @@ def test_predict_runs_inside_an_environment_manager(add_model, tmp_path, pyfunc_
     source = tmp_path / "in.json"
     source.write_text('{"dataframe_records": [{"x": 1, "y": 2}]}')
     target = tmp_path / "out.json"
-    result = pyfunc_cli("predict", "-m", str(add_model), "-i", str(source), "-o", str(target), "--env-manager", "same")
+    result = pyfunc_cli(
+        "predict", "-m", str(add_model), "-i", str(source), "-o", str(target), "--env-manager", "same"
+    )
     assert result.exit_code == 0, result.output
     assert target.read_bytes() == b'{"predictions": [{"x": 1.5, "y": 2.5}]}\n'
 

@@ -115,7 +115,10 @@ def test_parquet(codecs):
 
 
 def test_content_type_parsing(codecs):
-    assert parse_content_type('application/JSON; charset="UTF-8"') == ("application/json", {"charset": "UTF-8"})
+    assert parse_content_type('application/JSON; charset="UTF-8"') == (
+        "application/json",
+        {"charset": "UTF-8"},
+    )
     assert parse_content_type(None) == ("", {})
     codec, params = find_codec(codecs, "application/json; charset=utf-8")
     assert codec.name == "json" and params == {"charset": "utf-8"}
@@ -145,24 +148,45 @@ def test_unsupported_content_types_are_415(codecs, header, message):
 MALFORMED = [
     (b'{"inputs": [1, 2', "Invalid input. Ensure that input is a valid JSON formatted string. Error: "),
     (b"\xff\xfe", "Invalid input. Ensure that input is a valid JSON formatted string."),
-    (b"[1, 2]", "exactly one of the input fields {'dataframe_split', 'dataframe_records', 'instances', 'inputs'}. Received a list."),
+    (
+        b"[1, 2]",
+        "exactly one of the input fields {'dataframe_split', 'dataframe_records', 'instances', 'inputs'}. Received a list.",
+    ),
     (b'"text"', "Received unexpected input type 'str'."),
     (b'{"data": [1]}', "Received dictionary with input fields: ['data']."),
     (b'{"inputs": [1], "instances": [1]}', "Received dictionary with input fields: ['inputs', 'instances']."),
     (b'{"inputs": [1], "params": [1]}', "'params' must be a JSON object, got list"),
-    (b'{"dataframe_split": [[1]]}', "dataframe_split must be a JSON object with 'columns' and 'data', got list"),
+    (
+        b'{"dataframe_split": [[1]]}',
+        "dataframe_split must be a JSON object with 'columns' and 'data', got list",
+    ),
     (b'{"dataframe_split": {"data": [[1]], "rows": 1}}', "dataframe_split has unexpected keys ['rows']"),
     (b'{"dataframe_split": {"columns": ["a"]}}', "dataframe_split is missing its 'data' field"),
     (b'{"dataframe_split": {"data": {"a": 1}}}', "dataframe_split 'data' must be a list of rows"),
-    (b'{"dataframe_split": {"columns": "a", "data": [[1]]}}', "dataframe_split 'columns' must be a list of names"),
-    (b'{"dataframe_split": {"columns": ["a"], "data": [[1, 2]]}}', "Failed to build a DataFrame from dataframe_split: "),
+    (
+        b'{"dataframe_split": {"columns": "a", "data": [[1]]}}',
+        "dataframe_split 'columns' must be a list of names",
+    ),
+    (
+        b'{"dataframe_split": {"columns": ["a"], "data": [[1, 2]]}}',
+        "Failed to build a DataFrame from dataframe_split: ",
+    ),
     (b'{"dataframe_records": {"a": 1}}', "dataframe_records must be a list of JSON objects (one per row)"),
     (b'{"dataframe_records": [1, 2]}', "dataframe_records must be a list of JSON objects (one per row)"),
     (b'{"instances": {"a": 1}}', "'instances' must be a list"),
     (b'{"instances": [{"a": 1}, {"b": 2}]}', "The input 'instances' must list objects with the same keys"),
-    (b'{"instances": [[1, 2], [3]]}', "Failed to parse data as TF serving input: 'instances' is not a rectangular array"),
-    (b'{"inputs": [[1, 2], [3]]}', "Failed to parse data as TF serving input: 'inputs' is not a rectangular array"),
-    (b'{"inputs": {"a": [[1], [2, 3]]}}', "Failed to parse data as TF serving input: 'a' is not a rectangular array"),
+    (
+        b'{"instances": [[1, 2], [3]]}',
+        "Failed to parse data as TF serving input: 'instances' is not a rectangular array",
+    ),
+    (
+        b'{"inputs": [[1, 2], [3]]}',
+        "Failed to parse data as TF serving input: 'inputs' is not a rectangular array",
+    ),
+    (
+        b'{"inputs": {"a": [[1], [2, 3]]}}',
+        "Failed to parse data as TF serving input: 'a' is not a rectangular array",
+    ),
 ]
 
 
@@ -178,7 +202,10 @@ def test_malformed_json_payloads(codecs, body, message):
 @pytest.mark.parametrize(
     ("body", "message"),
     [
-        (b"a,b\n1,2\n1,2,3,4\n", "Error: 'Error tokenizing data. C error: Expected 2 fields in line 3, saw 4'"),
+        (
+            b"a,b\n1,2\n1,2,3,4\n",
+            "Error: 'Error tokenizing data. C error: Expected 2 fields in line 3, saw 4'",
+        ),
         (b"", "Error: 'No columns to parse from file'"),
         (b"a,b\n\xff,1\n", "'utf-8' codec can't decode byte 0xff"),
     ],
@@ -186,7 +213,9 @@ def test_malformed_json_payloads(codecs, body, message):
 def test_malformed_csv(codecs, body, message):
     with pytest.raises(InvalidInputError) as err:
         decode(codecs, body, content_type="text/csv")
-    assert str(err.value).startswith("Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid")
+    assert str(err.value).startswith(
+        "Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid"
+    )
     assert message in str(err.value)
 
 
@@ -224,7 +253,10 @@ ENCODED = [
     (np.float32(0.5), b'{"predictions": 0.5}'),
     (np.bool_(True), b'{"predictions": true}'),
     ({"n": np.float64("nan")}, b'{"predictions": {"n": NaN}}'),
-    ([dt.datetime(2024, 1, 2, 3, 4, 5), dt.date(2024, 1, 2)], b'{"predictions": ["2024-01-02T03:04:05", "2024-01-02"]}'),
+    (
+        [dt.datetime(2024, 1, 2, 3, 4, 5), dt.date(2024, 1, 2)],
+        b'{"predictions": ["2024-01-02T03:04:05", "2024-01-02"]}',
+    ),
     ([pd.Timestamp("2024-01-02")], b'{"predictions": ["2024-01-02T00:00:00"]}'),
     ("caf\u00e9 \u2713", b'{"predictions": "caf\\u00e9 \\u2713"}'),
     (b"\x00\x01binary", b'{"predictions": "AAFiaW5hcnk=\\n"}'),

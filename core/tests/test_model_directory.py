@@ -152,7 +152,10 @@ def test_save_model_directory_for_a_native_flavor(tmp_path):
 
     with pytest.raises(MissingFlavorError) as err:
         load_model(tmp_path / "poly")
-    assert str(err.value) == "No installed plugin loads models of loader_module 'pyfunc_poly': pip install pyfunc-poly"
+    assert (
+        str(err.value)
+        == "No installed plugin loads models of loader_module 'pyfunc_poly': pip install pyfunc-poly"
+    )
     assert err.value.distribution == "pyfunc-poly"
 
 
@@ -188,11 +191,13 @@ def test_flavor_framework_requirements_are_checked_from_metadata(tmp_path, model
         plugins.add_plugin(Picky(), name="picky", distribution="pyfunc-picky", version="1.0")
         return plugins
 
-    with pytest.raises(ModelLoadError, match=r"^pyfunc-picky supports numpy>=999, but numpy .* is installed$"):
+    with pytest.raises(
+        ModelLoadError, match=r"^pyfunc-picky supports numpy>=999, but numpy .* is installed$"
+    ):
         load_model(tmp_path / "m", plugins=plugins_with(("numpy>=999",)))
     with pytest.raises(
         ModelLoadError,
-        match="^The picky flavor needs not-a-framework, which is not installed: pip install 'not-a-framework>=1'$",
+        match=r"^The picky flavor needs not-a-framework, which is not installed: pip install 'not-a-framework>=1'$",
     ):
         load_model(tmp_path / "m", plugins=plugins_with(("not-a-framework>=1",)))
 
@@ -237,14 +242,18 @@ def _break(path, how):
     elif how == "no loader_module":
         mlmodel.write_text("flavors:\n  python_function:\n    python_model: python_model.pkl\n")
     elif how == "bad signature":
-        text = mlmodel.read_text().replace("flavors:", "signature:\n  inputs: '[{\"type\": \"wat\"}]'\nflavors:")
+        text = mlmodel.read_text().replace(
+            "flavors:", 'signature:\n  inputs: \'[{"type": "wat"}]\'\nflavors:'
+        )
         mlmodel.write_text(text)
     elif how == "missing model file":
         (path / "python_model.pkl").unlink()
     elif how == "corrupted pickle":
         (path / "python_model.pkl").write_bytes(b"\x80\x05not really a pickle")
     elif how == "escaping model file":
-        mlmodel.write_text(mlmodel.read_text().replace("python_model: python_model.pkl", "python_model: ../x.pkl"))
+        mlmodel.write_text(
+            mlmodel.read_text().replace("python_model: python_model.pkl", "python_model: ../x.pkl")
+        )
     return path
 
 

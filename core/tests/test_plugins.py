@@ -246,7 +246,9 @@ def test_import_failure_is_logged_and_shown_broken(fake_dist, monkeypatch, caplo
 
 
 def test_allow_list_and_disable(fake_dist, monkeypatch):
-    fake_dist("pyfunc-good", "2.3", entry_points={"good": "good_plugin"}, modules={"good_plugin": GOOD_PLUGIN})
+    fake_dist(
+        "pyfunc-good", "2.3", entry_points={"good": "good_plugin"}, modules={"good_plugin": GOOD_PLUGIN}
+    )
     fake_dist("pyfunc-crash", "0.3", entry_points={"crash": "crash_plugin"},
               modules={"crash_plugin": "raise ImportError('boom')\n"})  # fmt: skip
 

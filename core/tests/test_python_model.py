@@ -129,7 +129,9 @@ def test_input_example_infers_signature_and_writes_example_files(tmp_path, model
         "data": [[1, 0.5, "x"], [2, 1.5, "y"]],
     }
     serving = json.loads((tmp_path / "m" / "serving_input_example.json").read_text())
-    assert serving == {"dataframe_split": {"columns": ["a", "b", "s"], "data": [[1, 0.5, "x"], [2, 1.5, "y"]]}}
+    assert serving == {
+        "dataframe_split": {"columns": ["a", "b", "s"], "data": [[1, 0.5, "x"], [2, 1.5, "y"]]}
+    }
     assert model.metadata.saved_input_example_info == {
         "artifact_path": "input_example.json",
         "serving_input_path": "serving_input_example.json",

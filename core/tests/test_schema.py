@@ -126,13 +126,19 @@ def test_infer_signature_from_frames_arrays_and_params():
     ]
     assert sig.outputs == Schema([TensorSpec("float64", (-1,))])
     assert sig.params == ParamSchema(
-        [ParamSpec("k", "long", 3), ParamSpec("mode", "string", "fast"), ParamSpec("ws", "double", [0.1, 0.2], (-1,))]
+        [
+            ParamSpec("k", "long", 3),
+            ParamSpec("mode", "string", "fast"),
+            ParamSpec("ws", "double", [0.1, 0.2], (-1,)),
+        ]
     )
     tensors = infer_signature({"a": np.zeros((2, 3), dtype=np.uint8), "b": np.ones(2)}).inputs
     assert tensors == Schema([TensorSpec("uint8", (-1, 3), "a"), TensorSpec("float64", (-1,), "b")])
     assert infer_signature(pd.Series([1.5], name="y")).inputs == Schema([ColSpec("double", "y")])
-    assert infer_signature([{"a": 1, "b": "x"}]).inputs == Schema([ColSpec("long", "a"), ColSpec("string", "b")])
-    with pytest.raises(ValueError, match="column 'mixed'"):
+    assert infer_signature([{"a": 1, "b": "x"}]).inputs == Schema(
+        [ColSpec("long", "a"), ColSpec("string", "b")]
+    )
+    with pytest.raises(ValueError, match=r"column 'mixed'"):
         infer_signature(pd.DataFrame({"mixed": [1, "x"]}))
 
 
@@ -169,23 +175,23 @@ def test_int_to_float_is_allowed_float_to_int_is_refused():
         "Incompatible input types for column a. Can not safely convert float64 to int64."
     )
     assert "declare it as double" in str(err.value)
-    with pytest.raises(InvalidInputError, match="column b. Can not safely convert float64 to float32"):
+    with pytest.raises(InvalidInputError, match=r"column b. Can not safely convert float64 to float32"):
         enforce_schema(pd.DataFrame({"b": [1.0]}), Schema([ColSpec("float", "b")]))
 
 
 def test_string_binary_and_boolean_columns():
     out = enforce_schema(pd.DataFrame({"a": [1], "b": [1.0], "s": ["x"]}), COLUMNS)
     assert out["s"].tolist() == ["x"]
-    with pytest.raises(InvalidInputError, match="column s. Can not safely convert int64 to string"):
+    with pytest.raises(InvalidInputError, match=r"column s. Can not safely convert int64 to string"):
         enforce_schema(pd.DataFrame({"a": [1], "b": [1.0], "s": [3]}), COLUMNS)
     mixed = pd.DataFrame({"s": pd.Series(["x", 3], dtype=object)})
-    with pytest.raises(InvalidInputError, match="column s. Expected string values, got a int"):
+    with pytest.raises(InvalidInputError, match=r"column s. Expected string values, got a int"):
         enforce_schema(mixed, Schema([ColSpec("string", "s")]))
     raw = Schema([ColSpec("binary", "r")])
     assert enforce_schema(pd.DataFrame({"r": [b"\x01"]}), raw)["r"].tolist() == [b"\x01"]
     flags = Schema([ColSpec("boolean", "f")])
     assert enforce_schema(pd.DataFrame({"f": [True, False]}), flags)["f"].dtype == bool
-    with pytest.raises(InvalidInputError, match="column f. Can not safely convert int64 to boolean"):
+    with pytest.raises(InvalidInputError, match=r"column f. Can not safely convert int64 to boolean"):
         enforce_schema(pd.DataFrame({"f": [1]}), flags)
 
 
@@ -194,7 +200,7 @@ def test_datetime_columns_are_parsed():
     out = enforce_schema(pd.DataFrame({"t": ["2024-01-02T03:04:05", "2024-02-01"]}), schema)
     assert out["t"].dtype == np.dtype("datetime64[ns]")
     assert out["t"][0] == pd.Timestamp("2024-01-02 03:04:05")
-    with pytest.raises(InvalidInputError, match="column t. Can not convert to datetime"):
+    with pytest.raises(InvalidInputError, match=r"column t. Can not convert to datetime"):
         enforce_schema(pd.DataFrame({"t": ["not a date"]}), schema)
 
 
@@ -234,7 +240,9 @@ def test_tensor_dtype_and_shape():
         "dtype of input input is float64, which does not match the expected dtype float32 "
         "and cannot be converted safely"
     )
-    with pytest.raises(InvalidInputError, match=r"Shape of input input \(1, 3\) does not match expected shape \(-1, 2\)"):
+    with pytest.raises(
+        InvalidInputError, match=r"Shape of input input \(1, 3\) does not match expected shape \(-1, 2\)"
+    ):
         enforce_schema(np.zeros((1, 3), dtype=np.float32), schema)
     with pytest.raises(InvalidInputError, match="not a rectangular tensor"):
         enforce_schema([[1, 2], [3]], schema)
