@@ -37,11 +37,26 @@ def dump(estimator: Any, path: Path, serialization_format: str, trusted: Sequenc
                 "serialization_format='cloudpickle' if the model comes from a trusted source"
             ) from exc
         untrusted = untrusted_types(path, trusted)
+        unnamed = [t for t in untrusted if "<lambda>" in t or "<locals>" in t]
+        if unnamed:
+            raise InvalidParameterError(
+                f"{type(estimator).__name__} uses {unnamed}, which skops cannot load back (only "
+                "importable module-level names). Use serialization_format='cloudpickle' if the "
+                "model comes from a trusted source"
+            )
         if untrusted:
             raise InvalidParameterError(
                 f"The skops file references types that loading will refuse: {untrusted}. If they "
                 f"are safe, pass skops_trusted_types={untrusted!r} to save_model"
             )
+        try:
+            skops.io.load(path, trusted=list(trusted or ()))
+        except Exception as exc:
+            raise InvalidParameterError(
+                f"{type(estimator).__name__} was written as skops but cannot be loaded back "
+                f"({type(exc).__name__}: {_first_line(exc)}). Use serialization_format='cloudpickle' "
+                "if the model comes from a trusted source"
+            ) from exc
         return
     # The default protocol (not cloudpickle's newest) keeps older Pythons able to read it.
     if serialization_format == CLOUDPICKLE:
