@@ -1,0 +1,32 @@
+"""The entry-point module: registers the ``tensorflow`` flavor. Imports no TensorFlow."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyfunc_core import hookimpl
+from pyfunc_core.registry import Flavor
+from pyfunc_tensorflow.constants import FLAVOR_NAME, KERAS_REQUIREMENT, LOADER_MODULES
+
+if TYPE_CHECKING:
+    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.registry import FlavorRegistry, Predictor
+
+
+def _load(model_dir: ModelDirectory) -> Predictor:
+    from pyfunc_tensorflow.load import load_predictor
+
+    return load_predictor(model_dir)
+
+
+@hookimpl
+def register_flavors(registry: FlavorRegistry) -> None:
+    registry.add(
+        Flavor(
+            name=FLAVOR_NAME,
+            load=_load,
+            loader_modules=LOADER_MODULES,
+            requirements=(KERAS_REQUIREMENT,),
+            description="Keras 3 models and TensorFlow SavedModels",
+        )
+    )
