@@ -1,0 +1,150 @@
+"""The WSGI application: routing, request ids, metrics and the access log around every route.
+
+Fixed paths are looked up in a dict (the hot path); the parametrised V2 routes go through a
+werkzeug ``Map``, which also tells a wrong method (405) from an unknown path (404).
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import Any, Callable, Iterable
+
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from pyfunc_scoring_server import health, v2
+from pyfunc_scoring_server.context import ServingContext, internal_error
+from pyfunc_scoring_server.invocations import invocations
+from pyfunc_scoring_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from pyfunc_scoring_server.responses import (
+    STATUS_LINES,
+    Reply,
+    json_reply,
+    log_access,
+    mlflow_error,
+    request_id,
+    v2_error,
+)
+
+V2_PREFIX = "/v2"
+
+_V2_RULES = [
+    Rule("/v2", endpoint="server_metadata", methods=["GET"]),
+    Rule("/v2/health/live", endpoint="live", methods=["GET"]),
+    Rule("/v2/health/ready", endpoint="ready", methods=["GET"]),
+    Rule("/v2/models/<name>", endpoint="model_metadata", methods=["GET"]),
+    Rule("/v2/models/<name>/versions/<version>", endpoint="model_metadata", methods=["GET"]),
+    Rule("/v2/models/<name>/ready", endpoint="model_ready", methods=["GET"]),
+    Rule("/v2/models/<name>/versions/<version>/ready", endpoint="model_ready", methods=["GET"]),
+    Rule("/v2/models/<name>/infer", endpoint="infer", methods=["POST"]),
+    Rule("/v2/models/<name>/versions/<version>/infer", endpoint="infer", methods=["POST"]),
+]
+
+#: Metric label of each V2 endpoint (route templates, never raw paths).
+_V2_LABELS = {
+    "server_metadata": "/v2",
+    "live": "/v2/health/live",
+    "ready": "/v2/health/ready",
+    "model_metadata": "/v2/models/{name}",
+    "model_ready": "/v2/models/{name}/ready",
+    "infer": "/v2/models/{name}/infer",
+}
+
+Route = Callable[[ServingContext, dict, float, str], Reply]
+
+
+class ScoringApp:
+    """The WSGI callable of one worker."""
+
+    def __init__(self, ctx: ServingContext) -> None:
+        self.ctx = ctx
+        self._openapi: bytes | None = None
+        self._v2_map = Map(_V2_RULES, strict_slashes=False)
+        self._routes: dict[str, dict[str, Route]] = {
+            "/invocations": {"POST": lambda c, e, s, r: invocations(c, e, s)},
+            "/ping": {"GET": lambda c, e, s, r: health.ping(c)},
+            "/health": {"GET": lambda c, e, s, r: health.ping(c)},
+            "/version": {"GET": lambda c, e, s, r: health.version(c)},
+            "/metrics": {"GET": lambda c, e, s, r: self._metrics()},
+            "/openapi.json": {"GET": lambda c, e, s, r: self._openapi_reply()},
+        }
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        started = perf_counter()
+        ctx = self.ctx
+        rid = request_id(environ)
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO") or "/"
+        ctx.enter()
+        try:
+            reply, endpoint = self._dispatch(environ, method, path, started, rid)
+        except Exception as exc:  # a bug of ours, never the client's fault
+            reply, endpoint = internal_error(exc, ctx.debug), "error"
+        finally:
+            ctx.leave()
+        body = reply.body
+        headers = [
+            ("Content-Type", reply.content_type),
+            ("Content-Length", str(len(body))),
+            ("X-Request-ID", rid),
+            *reply.headers,
+        ]
+        if ctx.draining:
+            headers.append(("Connection", "close"))
+        start_response(STATUS_LINES[reply.status], headers)
+        elapsed = perf_counter() - started
+        ctx.metrics.observe_request(endpoint, reply.status, elapsed)
+        log_access(environ.get("REMOTE_ADDR", "-"), method, path[:200], reply.status, len(body),
+                   elapsed * 1000.0, rid)  # fmt: skip
+        return [body]
+
+    def _dispatch(
+        self, environ: dict[str, Any], method: str, path: str, started: float, rid: str
+    ) -> tuple[Reply, str]:
+        methods = self._routes.get(path)
+        if methods is not None:
+            if method == "HEAD":
+                method = "GET"
+            route = methods.get(method)
+            if route is None:
+                allowed = ", ".join(methods)
+                return (
+                    Reply(405, mlflow_error(405, f"Method {method} is not allowed on {path}; use {allowed}").body,
+                          headers=[("Allow", allowed)]),
+                    path,
+                )  # fmt: skip
+            return route(self.ctx, environ, started, rid), path
+        if path == V2_PREFIX or path.startswith(V2_PREFIX + "/"):
+            return self._v2(environ, method, path, started, rid)
+        return mlflow_error(404, f"No route {path[:200]!r}: see /openapi.json for the endpoints"), "unknown"
+
+    def _v2(
+        self, environ: dict[str, Any], method: str, path: str, started: float, rid: str
+    ) -> tuple[Reply, str]:
+        adapter = self._v2_map.bind("localhost", path_info=path)
+        try:
+            endpoint, args = adapter.match(path, method=method)
+        except MethodNotAllowed as exc:
+            allowed = ", ".join(sorted(exc.valid_methods or []))
+            reply = v2_error(405, f"Method {method} is not allowed on {path[:200]}; use {allowed}")
+            reply.headers.append(("Allow", allowed))
+            return reply, "unknown"
+        except NotFound:
+            return v2_error(404, f"No V2 route {path[:200]!r}"), "unknown"
+        except Exception:  # werkzeug redirects (trailing slashes) and the like
+            return v2_error(404, f"No V2 route {path[:200]!r}"), "unknown"
+        ctx = self.ctx
+        label = _V2_LABELS[endpoint]
+        if endpoint == "infer":
+            return v2.infer(ctx, environ, started, rid, **args), label
+        return getattr(v2, endpoint)(ctx, **args), label
+
+    def _metrics(self) -> Reply:
+        return Reply(200, self.ctx.metrics.render(), METRICS_CONTENT_TYPE)
+
+    def _openapi_reply(self) -> Reply:
+        if self._openapi is None:
+            from pyfunc_scoring_server.openapi import build_openapi
+
+            self._openapi = json_reply(build_openapi(self.ctx)).body
+        return Reply(200, self._openapi)

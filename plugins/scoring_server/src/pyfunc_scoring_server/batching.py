@@ -1,0 +1,277 @@
+"""Running predictions off the request thread: directly, or merged into adaptive batches.
+
+Request threads hand prepared input to a runner and wait on a :class:`Slot` with the time
+left before ``--timeout``; a prediction that overruns is abandoned (its answer is dropped)
+and the request gets 504 while the server keeps serving.
+
+:class:`BatchRunner` merges concurrent requests whose inputs are compatible (same columns
+and dtypes, or same trailing tensor shape, and equal params) into one ``predict`` call, up
+to ``max_rows`` rows or ``max_wait`` seconds, and splits the result back by row counts. It
+stops waiting early when no other request is on its way (so a lone client pays no wait). When
+the merged call fails, or its output cannot be split, every member is retried alone so a bad
+request fails by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from typing import Any, Callable
+
+logger = logging.getLogger("pyfunc_scoring_server.batching")
+
+Predict = Callable[[Any, Any], Any]
+
+
+class Slot:
+    """A one-shot result box; ``wait`` is a bare lock acquire (the cheapest hand-off)."""
+
+    __slots__ = ("_done", "error", "value")
+
+    def __init__(self) -> None:
+        self._done = threading.Lock()
+        self._done.acquire()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def set(self, value: Any = None, error: BaseException | None = None) -> None:
+        self.value, self.error = value, error
+        self._done.release()
+
+    def wait(self, timeout: float) -> bool:
+        return self._done.acquire(timeout=max(timeout, 0.0))
+
+
+class _Job:
+    __slots__ = ("data", "params", "rows", "slot")
+
+    def __init__(self, data: Any, params: Any, rows: int) -> None:
+        self.data, self.params, self.rows = data, params, rows
+        self.slot = Slot()
+
+
+class DirectRunner:
+    """A pool of threads that each run one request's ``predict``."""
+
+    def __init__(self, predict: Predict, threads: int, on_queue: Callable[[int], None] | None = None):
+        self._predict = predict
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._on_queue = on_queue
+        self._threads = [
+            threading.Thread(target=self._work, name=f"predict-{i}", daemon=True) for i in range(threads)
+        ]
+        for t in self._threads:
+            t.start()
+
+    def arriving(self) -> None:
+        """Batch runners use this; nothing to do here."""
+
+    def left(self) -> None:
+        """Batch runners use this; nothing to do here."""
+
+    def submit(self, data: Any, params: Any, rows: int) -> Slot:
+        job = _Job(data, params, rows)
+        self._queue.put(job)
+        return job.slot
+
+    def _work(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is None:
+                return
+            if self._on_queue is not None:
+                self._on_queue(self._queue.qsize())
+            try:
+                job.slot.set(self._predict(job.data, job.params))
+            except BaseException as exc:
+                job.slot.set(error=exc)
+
+    def stop(self) -> None:
+        for _ in self._threads:
+            self._queue.put(None)
+
+
+class BatchRunner:
+    """One thread that merges queued requests into batched ``predict`` calls."""
+
+    def __init__(
+        self,
+        predict: Predict,
+        max_rows: int,
+        max_wait: float,
+        on_batch: Callable[[int, int], None] | None = None,
+    ):
+        self._predict = predict
+        self._max_rows = max_rows
+        self._max_wait = max_wait
+        self._on_batch = on_batch
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._arriving = 0
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._loop, name="batcher", daemon=True)
+        self._thread.start()
+
+    def arriving(self) -> None:
+        """A request started decoding: the batcher may wait for it."""
+        with self._lock:
+            self._arriving += 1
+
+    def left(self) -> None:
+        """That request was submitted or failed before reaching the queue."""
+        with self._lock:
+            self._arriving -= 1
+
+    def submit(self, data: Any, params: Any, rows: int) -> Slot:
+        job = _Job(data, params, rows)
+        self._queue.put(job)
+        return job.slot
+
+    def stop(self) -> None:
+        self._queue.put(None)
+
+    def _loop(self) -> None:
+        carry: _Job | None = None
+        while True:
+            first = carry if carry is not None else self._queue.get()
+            carry = None
+            if first is None:
+                return
+            batch, rows = [first], first.rows
+            deadline = time.monotonic() + self._max_wait
+            while rows < self._max_rows:
+                try:
+                    job = self._queue.get_nowait()
+                except queue.Empty:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or self._arriving <= 0:
+                        break
+                    try:
+                        job = self._queue.get(timeout=min(remaining, 0.0005))
+                    except queue.Empty:
+                        continue
+                if job is None:
+                    self._queue.put(None)
+                    break
+                if rows + job.rows > self._max_rows:
+                    carry = job
+                    break
+                batch.append(job)
+                rows += job.rows
+            if self._on_batch is not None:
+                self._on_batch(rows, self._queue.qsize())
+            self._run(batch)
+
+    def _run(self, batch: list[_Job]) -> None:
+        groups: dict[Any, list[_Job]] = {}
+        for job in batch:
+            key = merge_key(job.data, job.params)
+            groups.setdefault(key if key is not None else id(job), []).append(job)
+        for jobs in groups.values():
+            if len(jobs) == 1:
+                self._run_alone(jobs[0])
+                continue
+            try:
+                merged = self._predict(merge([j.data for j in jobs]), jobs[0].params)
+                parts = split(merged, [j.rows for j in jobs])
+            except Exception as exc:
+                logger.info("batched predict of %d requests failed (%s); retrying each alone", len(jobs), exc)
+                parts = None
+            if parts is None:
+                for job in jobs:
+                    self._run_alone(job)
+            else:
+                for job, part in zip(jobs, parts):
+                    job.slot.set(part)
+
+    def _run_alone(self, job: _Job) -> None:
+        try:
+            job.slot.set(self._predict(job.data, job.params))
+        except BaseException as exc:
+            job.slot.set(error=exc)
+
+
+# -- merging and splitting ---------------------------------------------------------------
+
+
+def count_rows(data: Any) -> int:
+    """Rows in a prepared model input (1 for anything without a length)."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(data, (pd.DataFrame, pd.Series, list)):
+        return len(data)
+    if isinstance(data, np.ndarray):
+        return int(data.shape[0]) if data.ndim else 1
+    if isinstance(data, dict) and data:
+        first = next(iter(data.values()))
+        if isinstance(first, np.ndarray) and first.ndim:
+            return int(first.shape[0])
+    return 1
+
+
+def merge_key(data: Any, params: Any) -> Any:
+    """Inputs with equal keys can be concatenated into one batch; None means never merge."""
+    import numpy as np
+    import pandas as pd
+
+    try:
+        pkey = None if params is None else repr(sorted(params.items()))
+    except TypeError:
+        return None
+    if isinstance(data, pd.DataFrame):
+        if not data.columns.is_unique:
+            return None
+        return ("df", tuple(data.columns), tuple(str(d) for d in data.dtypes), pkey)
+    if isinstance(data, np.ndarray) and data.ndim >= 1:
+        return ("np", data.dtype.str, data.shape[1:], pkey)
+    if isinstance(data, dict) and data and all(isinstance(v, np.ndarray) and v.ndim for v in data.values()):
+        lengths = {v.shape[0] for v in data.values()}
+        if len(lengths) != 1:
+            return None
+        return ("dict", tuple((k, v.dtype.str, v.shape[1:]) for k, v in data.items()), pkey)
+    return None
+
+
+def merge(parts: list[Any]) -> Any:
+    import numpy as np
+    import pandas as pd
+
+    first = parts[0]
+    if isinstance(first, pd.DataFrame):
+        return pd.concat(parts, ignore_index=True)
+    if isinstance(first, np.ndarray):
+        return np.concatenate(parts)
+    return {k: np.concatenate([p[k] for p in parts]) for k in first}
+
+
+def split(result: Any, sizes: list[int]) -> list[Any] | None:
+    """Cut a merged prediction back into per-request pieces; None when it cannot be."""
+    import numpy as np
+    import pandas as pd
+
+    total = sum(sizes)
+    bounds = []
+    start = 0
+    for n in sizes:
+        bounds.append((start, start + n))
+        start += n
+    if isinstance(result, (pd.DataFrame, pd.Series)):
+        if len(result) != total:
+            return None
+        return [result.iloc[a:b] for a, b in bounds]
+    if isinstance(result, np.ndarray):
+        if result.ndim == 0 or result.shape[0] != total:
+            return None
+        return [result[a:b] for a, b in bounds]
+    if isinstance(result, list):
+        if len(result) != total:
+            return None
+        return [result[a:b] for a, b in bounds]
+    if isinstance(result, dict) and result:
+        values = list(result.values())
+        if not all(isinstance(v, (np.ndarray, list)) and len(v) == total for v in values):
+            return None
+        return [{k: v[a:b] for k, v in result.items()} for a, b in bounds]
+    return None

@@ -1,0 +1,128 @@
+"""What every route needs: the loaded model, its schemas, the prediction runner, metrics."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from pyfunc_core.errors import PredictionError, PyfuncError
+from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Slot, count_rows
+from pyfunc_scoring_server.responses import Reply, mlflow_error
+
+if TYPE_CHECKING:
+    from pyfunc_core.model.pyfunc_model import PyFuncModel
+    from pyfunc_core.registry import CodecRegistry, ServeOptions
+    from pyfunc_scoring_server.metrics import Metrics
+
+logger = logging.getLogger("pyfunc_scoring_server")
+
+MODEL_ERROR = (
+    "Encountered an unexpected error while evaluating the model. Verify that the input is "
+    "compatible with the model for inference."
+)
+
+
+class DeadlineExceeded(PyfuncError):
+    """The request ran past ``--timeout``."""
+
+    error_code = "DEADLINE_EXCEEDED"
+
+
+class ServingContext:
+    """The loaded model and the machinery around it, shared by every route of one worker."""
+
+    def __init__(
+        self,
+        model: PyFuncModel,
+        options: ServeOptions,
+        codecs: CodecRegistry,
+        metrics: Metrics,
+        load_seconds: float,
+    ):
+        self.model = model
+        self.options = options
+        self.name = options.name
+        self.codecs = codecs
+        self.metrics = metrics
+        self.debug = options.debug
+        self.timeout = options.timeout
+        self.max_body = options.max_body_size
+        self.load_seconds = load_seconds
+        self.input_schema = model.metadata.get_input_schema()
+        self.output_schema = model.metadata.get_output_schema()
+        self.params_schema = model.metadata.get_params_schema()
+        self.ready = True
+        self.draining = False
+        self._in_flight = 0
+        self._lock = threading.Lock()
+        predict = model.predict_prepared
+        if options.batch_max_size > 0:
+            self.runner: DirectRunner | BatchRunner = BatchRunner(
+                predict, options.batch_max_size, options.batch_max_wait_ms / 1000.0, metrics.observe_batch
+            )
+        else:
+            self.runner = DirectRunner(predict, options.threads, metrics.queue_depth.set)
+        metrics.load_seconds.set(load_seconds)
+
+    # -- in-flight accounting (drain on SIGTERM waits for zero) ---------------------------
+
+    def enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+        self.metrics.in_flight.inc()
+
+    def leave(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        self.metrics.in_flight.dec()
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    # -- prediction ------------------------------------------------------------------------
+
+    def prepare(self, data: Any, params: Any) -> tuple[Any, Any]:
+        """The signature applied to decoded input; non-pyfunc exceptions become 400s."""
+        try:
+            return self.model.prepare_input(data, params)
+        except PyfuncError:
+            raise
+        except Exception as exc:
+            logger.warning("input enforcement failed unexpectedly: %s: %s", type(exc).__name__, exc)
+            raise PyfuncError(
+                f"Invalid input: {type(exc).__name__}: {exc}", error_code="BAD_REQUEST"
+            ) from exc
+
+    def submit(self, data: Any, params: Any) -> Slot:
+        """Queue prepared input for prediction (call the runner's ``left`` right after)."""
+        return self.runner.submit(data, params, count_rows(data))
+
+    def wait(self, slot: Slot, started: float) -> Any:
+        """The prediction; raises DeadlineExceeded, or a PyfuncError for the model's exception."""
+        if not slot.wait(self.timeout - (perf_counter() - started)):
+            logger.warning("request exceeded the %ss timeout", self.timeout)
+            raise DeadlineExceeded(f"The request did not complete within the {self.timeout:g}s timeout")
+        error = slot.error
+        if error is None:
+            return slot.value
+        if isinstance(error, PyfuncError):
+            raise error
+        logger.warning(
+            "model raised %s: %s", type(error).__name__, error, exc_info=error if self.debug else None
+        )
+        raise PredictionError(f"{MODEL_ERROR} Error: '{type(error).__name__}: {error}'") from error
+
+    def stop(self) -> None:
+        self.runner.stop()
+
+
+def internal_error(exc: BaseException, debug: bool) -> Reply:
+    from pyfunc_scoring_server.responses import stack_of
+
+    logger.error("internal error: %s: %s", type(exc).__name__, exc, exc_info=exc)
+    return mlflow_error(
+        500, f"Internal server error: {type(exc).__name__}", stack=stack_of(exc) if debug else None
+    )

@@ -1,0 +1,21 @@
+"""``/ping``, ``/health`` and ``/version``, as MLflow's scoring server answers them."""
+
+from __future__ import annotations
+
+from pyfunc_core import __version__ as core_version
+from pyfunc_scoring_server.context import ServingContext
+from pyfunc_scoring_server.responses import Reply, mlflow_error
+
+_OK = Reply(200, b"\n")
+
+
+def ping(ctx: ServingContext) -> Reply:
+    """200 once the model is loaded (503 before, and while draining for shutdown)."""
+    if ctx.ready and not ctx.draining:
+        return _OK
+    return mlflow_error(503, "The model is not ready")
+
+
+def version(ctx: ServingContext) -> Reply:
+    """The pyfunc-core version, as plain text (MLflow answers its own version)."""
+    return Reply(200, core_version.encode("ascii"), "text/plain; charset=utf-8")

@@ -1,0 +1,30 @@
+"""Entry point: registers the ``scoring-server`` server. Imported at every start-up, so cheap."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from pyfunc_core import hookimpl
+from pyfunc_core.registry import Server
+
+if TYPE_CHECKING:
+    from pyfunc_core.registry import ServeOptions, ServerRegistry
+
+SERVER_NAME = "scoring-server"
+
+
+def _serve(options: ServeOptions) -> int:
+    from pyfunc_scoring_server.server import serve
+
+    return serve(options)
+
+
+@hookimpl
+def register_servers(registry: ServerRegistry) -> None:
+    registry.add(
+        Server(
+            name=SERVER_NAME,
+            serve=_serve,
+            description="waitress WSGI server: MLflow /invocations, Open Inference Protocol V2, metrics",
+        )
+    )

@@ -1,0 +1,109 @@
+"""Response building blocks: status lines, JSON bodies, error bodies, request ids, access log.
+
+A handler returns a :class:`Reply`; the application adds ``Content-Length`` and
+``X-Request-ID`` and writes it in one piece.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import traceback
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from random import getrandbits
+from typing import Any
+
+import orjson
+
+from pyfunc_core.errors import PyfuncError
+
+JSON = "application/json"
+TEXT = "text/plain; charset=utf-8"
+
+STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
+
+#: MLflow-style error codes for the statuses that have no code in ``pyfunc_core.errors``.
+STATUS_ERROR_CODES: dict[int, str] = {
+    400: "BAD_REQUEST",
+    404: "RESOURCE_DOES_NOT_EXIST",
+    405: "METHOD_NOT_ALLOWED",
+    413: "REQUEST_ENTITY_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    500: "INTERNAL_ERROR",
+    503: "TEMPORARILY_UNAVAILABLE",
+    504: "DEADLINE_EXCEEDED",
+}
+
+MAX_MESSAGE = 1000
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
+
+access_logger = logging.getLogger("pyfunc_scoring_server.access")
+
+
+@dataclass
+class Reply:
+    """A complete response: status code, body bytes and extra headers."""
+
+    status: int
+    body: bytes
+    content_type: str = JSON
+    headers: list[tuple[str, str]] = field(default_factory=list)
+
+
+def json_reply(obj: Any, status: int = 200) -> Reply:
+    """``obj`` as JSON (numpy arrays and scalars included)."""
+    return Reply(status, orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY))
+
+
+def text_reply(text: str, status: int = 200, content_type: str = TEXT) -> Reply:
+    return Reply(status, text.encode("utf-8"), content_type)
+
+
+def clip(message: str) -> str:
+    """Error messages stay short: never the whole request echoed back."""
+    return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "... (truncated)"
+
+
+def mlflow_error(status: int, message: str, error_code: str | None = None, stack: str | None = None) -> Reply:
+    """MLflow's error body ``{"error_code", "message"}`` (``stack_trace`` only with --debug)."""
+    body: dict[str, Any] = {
+        "error_code": error_code or STATUS_ERROR_CODES.get(status, "INTERNAL_ERROR"),
+        "message": clip(message),
+    }
+    if stack:
+        body["stack_trace"] = stack
+    return Reply(status, orjson.dumps(body))
+
+
+def mlflow_error_from(exc: PyfuncError, debug: bool = False) -> Reply:
+    body = exc.to_dict()
+    body["message"] = clip(str(body.get("message", "")))
+    if debug:
+        body["stack_trace"] = stack_of(exc)
+    return Reply(exc.http_status, orjson.dumps(body))
+
+
+def v2_error(status: int, message: str, stack: str | None = None) -> Reply:
+    """The Open Inference Protocol's error body ``{"error": ...}``."""
+    body: dict[str, Any] = {"error": clip(message)}
+    if stack:
+        body["stack_trace"] = stack
+    return Reply(status, orjson.dumps(body))
+
+
+def stack_of(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+
+
+def request_id(environ: dict[str, Any]) -> str:
+    """The client's ``X-Request-ID`` when it is a sane token, else a fresh random one."""
+    given = environ.get("HTTP_X_REQUEST_ID")
+    if given and _REQUEST_ID.fullmatch(given):
+        return given
+    return f"{getrandbits(64):016x}"
+
+
+def log_access(remote: str, method: str, path: str, status: int, size: int, millis: float, rid: str) -> None:
+    """One line per request."""
+    access_logger.info('%s "%s %s" %d %d %.2fms rid=%s', remote, method, path, status, size, millis, rid)

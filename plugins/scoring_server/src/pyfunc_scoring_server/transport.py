@@ -1,0 +1,152 @@
+"""waitress, tuned for small JSON requests, with graceful draining.
+
+Two small waitress subclasses: the WSGI task writes the status line, headers and body as one
+buffer (so a response leaves in one ``send``, never a header packet followed by a body
+packet), and the error task answers waitress's own errors (body over the size limit,
+malformed HTTP) with MLflow's JSON error body instead of plain text.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+import time
+from typing import Any, Callable
+
+import orjson
+from waitress import wasyncore
+from waitress.channel import HTTPChannel
+from waitress.server import create_server
+from waitress.task import ErrorTask, WSGITask
+
+from pyfunc_scoring_server.responses import STATUS_ERROR_CODES, clip
+
+logger = logging.getLogger("pyfunc_scoring_server")
+
+
+class _OneSendTask(WSGITask):
+    def write(self, data: bytes) -> None:
+        if (
+            not self.wrote_header
+            and data
+            and self.complete
+            and self.has_body
+            and not self.chunked_response
+            and self.content_length == len(data)
+        ):
+            head = self.build_response_header()
+            self.wrote_header = True
+            self.content_bytes_written += len(data)
+            self.channel.write_soon(head + data)
+            return
+        super().write(data)
+
+
+class _JsonErrorTask(ErrorTask):
+    def execute(self) -> None:
+        error = self.request.error
+        code = int(error.code)
+        body = orjson.dumps(
+            {
+                "error_code": STATUS_ERROR_CODES.get(code, "BAD_REQUEST"),
+                "message": clip(f"{error.reason}: {error.body}"),
+            }
+        )
+        self.status = f"{code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
+class _Channel(HTTPChannel):
+    task_class = _OneSendTask
+    error_task_class = _JsonErrorTask
+
+
+def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
+    """The listening socket, bound once (by the supervisor when there are several workers)."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    family, socktype, proto, _, address = infos[0]
+    sock = socket.socket(family, socktype, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind(address)
+    sock.listen(backlog)
+    sock.set_inheritable(True)
+    return sock
+
+
+class HttpServer:
+    """waitress on a pre-bound socket, with a drain that lets in-flight requests finish."""
+
+    def __init__(
+        self,
+        app: Callable[..., Any],
+        sock: socket.socket,
+        *,
+        threads: int,
+        max_body_size: int,
+        is_idle: Callable[[], bool],
+    ) -> None:
+        self._map: dict[int, Any] = {}
+        self._is_idle = is_idle
+        self._draining = False
+        self.server = create_server(
+            app,
+            map=self._map,
+            sockets=[sock],
+            threads=threads,
+            # waitress refuses bodies of max_request_body_size bytes or more
+            max_request_body_size=max_body_size + 1,
+            inbuf_overflow=min(max_body_size + 1, 256 * 1024 * 1024),
+            outbuf_overflow=64 * 1024 * 1024,
+            recv_bytes=256 * 1024,
+            connection_limit=4096,
+            backlog=2048,
+            asyncore_use_poll=True,
+            channel_timeout=120,
+            ident="pyfunc-scoring-server",
+            expose_tracebacks=False,
+        )
+        self.server.channel_class = _Channel
+
+    def run(self) -> None:
+        """Serve until :meth:`drain` has finished (returns normally)."""
+        self.server.run()
+        self.server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+
+    def drain(self, deadline_seconds: float) -> None:
+        """Stop accepting, then close everything once in-flight requests have been answered.
+
+        Safe to call from a signal handler in the main thread: the waiting happens in a thread
+        and the final close runs inside waitress's loop (through its trigger).
+        """
+        if self._draining:
+            return
+        self._draining = True
+        wasyncore.dispatcher.close(self.server)  # the listening socket only
+        threading.Thread(target=self._wait_then_close, args=(deadline_seconds,), daemon=True).start()
+
+    def _wait_then_close(self, deadline_seconds: float) -> None:
+        deadline = time.monotonic() + deadline_seconds
+        while time.monotonic() < deadline:
+            if self._is_idle() and self._channels_idle():
+                break
+            time.sleep(0.02)
+        else:
+            logger.warning("drain deadline reached with requests still in flight; closing")
+        self.server.trigger.pull_trigger(self._close_all)
+
+    def _channels_idle(self) -> bool:
+        try:
+            channels = [c for c in list(self._map.values()) if isinstance(c, HTTPChannel)]
+        except RuntimeError:  # the map changed under us; look again
+            return False
+        return all(
+            not getattr(c, "requests", None) and not getattr(c, "total_outbufs_len", 0) for c in channels
+        )
+
+    def _close_all(self) -> None:
+        wasyncore.close_all(self._map)

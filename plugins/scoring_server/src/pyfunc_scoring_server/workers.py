@@ -1,0 +1,227 @@
+"""Worker processes: one serving process, and the supervisor that forks N of them.
+
+The supervisor binds the socket, forks the workers (each loads its own copy of the model
+before it accepts a connection, then reports ready through a pipe), restarts a worker that
+dies after it was ready, and on SIGTERM/SIGINT forwards SIGTERM to every worker and waits for
+them to drain. A worker drains on SIGTERM: it stops accepting, lets in-flight requests
+finish, and exits 0.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from pyfunc_core.errors import PyfuncError
+
+if TYPE_CHECKING:
+    from pyfunc_core.registry import ServeOptions
+
+logger = logging.getLogger("pyfunc_scoring_server")
+
+#: Extra seconds beyond --timeout that a draining worker may take before it is killed.
+DRAIN_GRACE = 10.0
+#: A worker that dies this many times within RESTART_WINDOW seconds stops the server.
+MAX_RESTARTS = 5
+RESTART_WINDOW = 60.0
+
+
+def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None = None) -> int:
+    """Load the model, serve on ``sock`` until SIGTERM/SIGINT, drain, return 0."""
+    stop_early: list[int] = []
+
+    def early(signum: int, frame: object) -> None:
+        stop_early.append(signum)
+
+    signal.signal(signal.SIGTERM, early)
+    signal.signal(signal.SIGINT, early)
+
+    from pyfunc_core.model.load import load_model
+    from pyfunc_core.plugins import get_plugins
+    from pyfunc_scoring_server.app import ScoringApp
+    from pyfunc_scoring_server.context import ServingContext
+    from pyfunc_scoring_server.metrics import Metrics
+    from pyfunc_scoring_server.transport import HttpServer
+
+    started = time.perf_counter()
+    model = load_model(options.model_path)
+    load_seconds = time.perf_counter() - started
+    if stop_early:
+        return 0
+    ctx = ServingContext(model, options, get_plugins().codecs, Metrics(), load_seconds)
+    app = ScoringApp(ctx)
+    http = HttpServer(
+        app,
+        sock,
+        threads=options.threads,
+        max_body_size=options.max_body_size,
+        is_idle=lambda: ctx.in_flight == 0,
+    )
+
+    def drain(signum: int, frame: object) -> None:
+        logger.info("received %s: draining in-flight requests", signal.Signals(signum).name)
+        ctx.draining = True
+        http.drain(options.timeout + DRAIN_GRACE)
+
+    signal.signal(signal.SIGTERM, drain)
+    signal.signal(signal.SIGINT, drain)
+    logger.info("worker %d ready: model %r loaded in %.2fs", os.getpid(), options.name, load_seconds)
+    if ready_fd is not None:
+        os.write(ready_fd, b"1")
+        os.close(ready_fd)
+    if stop_early:
+        drain(stop_early[0], None)
+    http.run()
+    ctx.stop()
+    logger.info("worker %d stopped", os.getpid())
+    return 0
+
+
+class Supervisor:
+    """Forks ``options.workers`` workers on one pre-bound socket and keeps them running."""
+
+    def __init__(self, options: ServeOptions, sock: socket.socket) -> None:
+        self.options = options
+        self.sock = sock
+        self.workers: dict[int, int] = {}  # pid -> ready pipe read end (-1 once ready)
+        self.stopping = False
+        self.restarts: list[float] = []
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        for _ in range(self.options.workers):
+            self._spawn()
+        announced = False
+        failed = False
+        while not self.stopping:
+            if not announced and self._all_ready():
+                announced = True
+                logger.info(
+                    "serving %r on http://%s:%d with %d workers",
+                    self.options.name, self.options.host, self.options.port, self.options.workers,
+                )  # fmt: skip
+            if self._reap_and_restart():
+                failed = True
+                break
+            time.sleep(0.05)
+        return self._shutdown(failed)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        self.stopping = True
+
+    def _spawn(self) -> None:
+        read_fd, write_fd = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the worker
+            os.close(read_fd)
+            for fd in self.workers.values():
+                if fd >= 0:
+                    os.close(fd)
+            code = 1
+            try:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                code = run_worker(self.options, self.sock, write_fd)
+            except PyfuncError as exc:
+                print(f"Error: worker {os.getpid()}: {exc}", file=sys.stderr, flush=True)
+            except BaseException as exc:
+                logger.exception("worker %d crashed: %s", os.getpid(), exc)
+            finally:
+                logging.shutdown()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+        os.close(write_fd)
+        os.set_blocking(read_fd, False)
+        self.workers[pid] = read_fd
+
+    def _all_ready(self) -> bool:
+        ready = True
+        for pid, fd in list(self.workers.items()):
+            if fd < 0:
+                continue
+            try:
+                got = os.read(fd, 1)
+            except BlockingIOError:
+                ready = False
+                continue
+            if got:
+                os.close(fd)
+                self.workers[pid] = -1
+            else:
+                ready = False
+        return ready
+
+    def _reap_and_restart(self) -> bool:
+        """Reap dead workers; restart those that had been ready. True means give up."""
+        from pyfunc_scoring_server.metrics import mark_worker_dead
+
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return False
+            if pid == 0:
+                return False
+            fd = self.workers.pop(pid, None)
+            if fd is None:
+                continue
+            mark_worker_dead(pid)
+            code = os.waitstatus_to_exitcode(status)
+            if fd >= 0:
+                try:
+                    became_ready = os.read(fd, 1) == b"1"
+                except BlockingIOError:
+                    became_ready = False
+                os.close(fd)
+                if not became_ready:
+                    logger.error("worker %d exited with code %d before it was ready", pid, code)
+                    return True
+            now = time.monotonic()
+            self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW] + [now]
+            if len(self.restarts) > MAX_RESTARTS:
+                logger.error(
+                    "workers keep dying (%d restarts in %.0fs); stopping", len(self.restarts), RESTART_WINDOW
+                )
+                return True
+            logger.warning("worker %d exited with code %d; starting a new one", pid, code)
+            self._spawn()
+
+    def _shutdown(self, failed: bool) -> int:
+        from pyfunc_scoring_server.metrics import mark_worker_dead
+
+        self.sock.close()
+        for pid in list(self.workers):
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + self.options.timeout + DRAIN_GRACE + 5.0
+        codes: list[int] = []
+        while self.workers and time.monotonic() < deadline:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                time.sleep(0.05)
+                continue
+            fd = self.workers.pop(pid, None)
+            if fd is not None and fd >= 0:
+                os.close(fd)
+            mark_worker_dead(pid)
+            codes.append(os.waitstatus_to_exitcode(status))
+        for pid in list(self.workers):
+            logger.error("worker %d did not stop in time; killing it", pid)
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            codes.append(-9)
+        if failed:
+            return 1
+        return 0 if all(c == 0 for c in codes) else 1
