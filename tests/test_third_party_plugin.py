@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
 pytestmark = pytest.mark.slow
 
-SAVE = """
-import sys
-import numpy as np
-import pandas as pd
-from pyfunc_poly import save_model
+GUIDE = Path(__file__).resolve().parents[1] / "docs" / "writing-a-plugin.md"
 
-save_model(sys.argv[1], np.polynomial.Polynomial([1.0, 0.0, 2.0]),
-           input_example=pd.DataFrame({"x": [1.0, 2.0]}), metadata={"source": "tutorial"})
-"""
+
+def save_script() -> str:
+    """The tutorial's save script, taken from the guide so the two cannot drift apart."""
+    text = GUIDE.read_text(encoding="utf-8").split("<!-- tutorial:save -->", 1)[1]
+    return re.search(r"```python\n(.*?)```", text, flags=re.S).group(1)
+
 
 BODY = '{"dataframe_split": {"columns": ["x"], "data": [[0.0], [1.5], [3]]}}'
 
@@ -32,7 +33,7 @@ def test_published_flavor_lists_saves_loads_predicts_and_uninstalls(third_party)
         assert entry["status"] == "ok" and entry["provides"] == {"flavors": ["poly"]}
 
         model = tp.work / "poly model"
-        run([tp.python, "-c", SAVE, model])
+        run([tp.python, "-c", save_script(), model])
         info = json.loads(run([tp.cli, "info", "-m", model, "--json"]).stdout)
         assert info["loaded_by"] == "poly" and info["flavors"] == ["poly", "python_function"]
         assert json.loads(info["signature"]["inputs"]) == [{"type": "double", "name": "x", "required": True}]
