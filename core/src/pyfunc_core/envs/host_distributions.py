@@ -194,3 +194,20 @@ def _unique(names: Iterable[str]) -> list[str]:
             seen.add(canonicalize_name(name))
             out.append(name)
     return out
+
+
+def without_distributions(requirements: Iterable[str], dists: Iterable[HostDistribution]) -> tuple[str, ...]:
+    """``requirements`` minus lines naming ``dists``: those are installed from the host instead."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    ours = {canonicalize_name(d.name) for d in dists}
+    kept = []
+    for line in requirements:
+        try:
+            if canonicalize_name(Requirement(line).name) in ours:
+                continue
+        except InvalidRequirement:
+            pass
+        kept.append(line)
+    return tuple(kept)

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 from pyfunc_core.envs.base import Environment, EnvironmentManager, Reporter, stderr_reporter
 from pyfunc_core.envs.cache import env_key, get_or_build, step
-from pyfunc_core.envs.host_distributions import HostDistribution, install_arguments, model_distributions
+from pyfunc_core.envs.host_distributions import (
+    install_arguments,
+    model_distributions,
+    without_distributions,
+)
 from pyfunc_core.envs.installer import pip_install
 from pyfunc_core.errors import EnvironmentBuildError
 
@@ -86,20 +90,3 @@ def create_virtualenv(path: Path, interpreter: str, *, reporter: Reporter = stde
 def python_of(path: Path) -> Path:
     """The interpreter of the virtualenv at ``path``."""
     return path / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
-
-
-def without_distributions(requirements: Sequence[str], dists: Sequence[HostDistribution]) -> tuple[str, ...]:
-    """Drop model requirements on the pyfunc distributions installed from the host instead."""
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    ours = {canonicalize_name(d.name) for d in dists}
-    kept = []
-    for line in requirements:
-        try:
-            if canonicalize_name(Requirement(line).name) in ours:
-                continue
-        except InvalidRequirement:
-            pass
-        kept.append(line)
-    return tuple(kept)

@@ -1,0 +1,92 @@
+"""Reading a model's ``conda.yaml``: channels, conda dependencies and the ``pip:`` section."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pyfunc_core.errors import EnvironmentBuildError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from pyfunc_core.model.mlmodel import ModelDirectory
+
+CONDA_ENV_FILE = "conda.yaml"
+
+
+@dataclass(frozen=True)
+class CondaEnv:
+    """A conda environment spec: where packages come from and which to install."""
+
+    channels: tuple[str, ...]
+    dependencies: tuple[str, ...]
+    pip: tuple[str, ...]
+
+    def to_yaml_dict(self, *, with_pip: bool) -> dict[str, Any]:
+        """The spec as an environment file (``conda env create --file``)."""
+        deps: list[Any] = list(self.dependencies)
+        if with_pip and self.pip:
+            deps.append({"pip": list(self.pip)})
+        return {"channels": list(self.channels), "dependencies": deps}
+
+
+def read_conda_env(model_dir: ModelDirectory) -> CondaEnv:
+    """The model's ``conda.yaml`` (``-r FILE`` lines of its pip section expanded)."""
+    import yaml
+
+    file = model_dir.path / _env_file_name(model_dir)
+    if not file.is_file():
+        raise EnvironmentBuildError(
+            f"Model '{model_dir.path}' has no {file.name}: cannot build a conda environment"
+        )
+    try:
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise EnvironmentBuildError(f"{file} is not valid YAML: {str(exc).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise EnvironmentBuildError(f"{file} is not a mapping with channels and dependencies")
+    channels = data.get("channels") or []
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise EnvironmentBuildError(f"{file}: channels must be a list of strings")
+    conda_deps: list[str] = []
+    pip: list[str] = []
+    for dep in data.get("dependencies") or []:
+        if isinstance(dep, str):
+            conda_deps.append(dep.strip())
+        elif isinstance(dep, dict) and set(dep) == {"pip"} and isinstance(dep["pip"], list):
+            pip.extend(_expand([str(p).strip() for p in dep["pip"]], file.parent))
+        else:
+            raise EnvironmentBuildError(f"{file}: unexpected dependency entry {dep!r}")
+    if not any(_name(d) == "python" for d in conda_deps):
+        raise EnvironmentBuildError(f"{file} does not list python among its dependencies ('python=3.11.7')")
+    return CondaEnv(tuple(channels or ["conda-forge"]), tuple(conda_deps), tuple(pip))
+
+
+def _name(dep: str) -> str:
+    for sep in ("=", "<", ">", "!", " ", "["):
+        dep = dep.split(sep, 1)[0]
+    return dep.split("::")[-1].strip().lower()
+
+
+def _env_file_name(model_dir: ModelDirectory) -> str:
+    env = (model_dir.meta.pyfunc_conf or {}).get("env")
+    if isinstance(env, dict) and env.get("conda"):
+        return str(env["conda"])
+    if isinstance(env, str):  # older MLflow models: env: conda.yaml
+        return env
+    return CONDA_ENV_FILE
+
+
+def _expand(lines: list[str], base: Path) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if line.startswith(("-r ", "--requirement ")):
+            ref = base / line.split(None, 1)[1].strip()
+            if not ref.is_file():
+                raise EnvironmentBuildError(f"{CONDA_ENV_FILE} refers to {ref.name}, which is missing")
+            content = [c.strip() for c in ref.read_text(encoding="utf-8").splitlines()]
+            out.extend(_expand([c for c in content if c and not c.startswith("#")], ref.parent))
+        elif line:
+            out.append(line)
+    return out
