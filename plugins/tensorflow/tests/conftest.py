@@ -1,0 +1,195 @@
+"""Shared fixtures: tiny Keras models and SavedModels with fixed weights, saved once per
+session, and real ``pyfunc-core serve`` processes on 127.0.0.1.
+
+TensorFlow is imported once per session (by the first fixture that needs it); every model
+is a few dozen weights so each test runs in well under a second once it is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+START_TIMEOUT = 120.0
+STOP_TIMEOUT = 30.0
+
+A = np.array([[1.0, 2.0, 3.0], [0.5, -1.0, 2.0], [0.0, 0.0, 1.0]], dtype=np.float32)
+B = np.array([[1.0, -1.0], [2.0, 0.5], [0.0, 3.0]], dtype=np.float32)
+X = np.array([[1.0, 2.0], [3.0, 4.0], [-1.0, 0.5]], dtype=np.float32)
+
+
+def multi_input_keras() -> Any:
+    """``concat(a[3], b[2]) -> Dense(2)`` with fixed weights: inputs named ``a`` and ``b``."""
+    import keras
+
+    a = keras.Input((3,), name="a")
+    b = keras.Input((2,), name="b")
+    out = keras.layers.Dense(2, name="score")(keras.layers.Concatenate()([a, b]))
+    model = keras.Model([a, b], out)
+    kernel = np.arange(10, dtype=np.float32).reshape(5, 2) / 10.0
+    model.get_layer("score").set_weights([kernel, np.array([0.5, -0.5], dtype=np.float32)])
+    return model
+
+
+def single_input_keras() -> Any:
+    """``x[2] -> Dense(1)``: weights (1, 2), bias 0.25."""
+    import keras
+
+    model = keras.Sequential([keras.Input((2,), name="x"), keras.layers.Dense(1, name="out")])
+    model.get_layer("out").set_weights([np.array([[1.0], [2.0]], np.float32), np.array([0.25], np.float32)])
+    return model
+
+
+def linear_module() -> Any:
+    """A ``tf.Module`` with a serving signature: ``x[2] -> {"y": x @ w, "z": 2x}``."""
+    import tensorflow as tf
+
+    class Linear(tf.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.w = tf.Variable([[1.0], [2.0]])
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32, name="x")])
+        def __call__(self, x: Any) -> Any:
+            return {"y": tf.matmul(x, self.w), "z": x * 2.0}
+
+    return Linear()
+
+
+class Saved:
+    """The tiny models, and their directories saved by ``pyfunc_tensorflow.save_model``."""
+
+    def __init__(self, root: Path) -> None:
+        import pyfunc_tensorflow
+
+        self.root = root
+        self.A, self.B, self.X = A, B, X
+        self.keras_multi = multi_input_keras()
+        self.keras_single = single_input_keras()
+        self.multi = root / "multi"
+        pyfunc_tensorflow.save_model(self.keras_multi, self.multi, input_example={"a": A[:2], "b": B[:2]})
+        self.single = root / "single"
+        pyfunc_tensorflow.save_model(self.keras_single, self.single, input_example=X[:2])
+        self.unsigned = root / "unsigned"
+        pyfunc_tensorflow.save_model(self.keras_single, self.unsigned)
+        self.module = root / "module"
+        pyfunc_tensorflow.save_model(linear_module(), self.module, input_example={"x": X[:2]})
+        exported = root / "exported-savedmodel"
+        self.keras_multi.export(str(exported), verbose=False)
+        self.exported = root / "exported"
+        pyfunc_tensorflow.save_model(exported, self.exported, input_example={"a": A[:2], "b": B[:2]})
+
+
+class Tiny:
+    """The fixed inputs and model builders above, for test modules (which cannot import this one)."""
+
+    A, B, X = A, B, X
+    multi_input_keras = staticmethod(multi_input_keras)
+    single_input_keras = staticmethod(single_input_keras)
+    linear_module = staticmethod(linear_module)
+
+
+@pytest.fixture(scope="session")
+def tiny() -> type[Tiny]:
+    return Tiny
+
+
+@pytest.fixture(scope="session")
+def saved(tmp_path_factory: pytest.TempPathFactory) -> Saved:
+    return Saved(tmp_path_factory.mktemp("tf-models"))
+
+
+@pytest.fixture(scope="session")
+def expected(saved: Saved) -> dict[str, Any]:
+    """What the native models answer for the fixed inputs."""
+    return {
+        "multi": saved.keras_multi.predict_on_batch([A, B]),
+        "single": saved.keras_single.predict_on_batch(X),
+        "y": X @ np.array([[1.0], [2.0]], np.float32),
+        "z": X * 2.0,
+    }
+
+
+# -- servers --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """A ``python -m pyfunc_core serve`` subprocess on 127.0.0.1 (stopped by the fixture)."""
+
+    def __init__(self, model: Path, log: Path, *extra: str, python_args: tuple[str, ...] = ()) -> None:
+        import requests
+
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        cmd = [sys.executable, *python_args, "-m", "pyfunc_core", "serve", "-m", str(model)]
+        cmd += ["--port", str(self.port), *extra]
+        self._log = open(log, "wb")
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                self._log.close()
+                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.output()}")
+            try:
+                if requests.get(self.url + "/ping", timeout=5).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"server not ready after {START_TIMEOUT:.0f}s:\n{self.output()}")
+
+    def post(self, path: str, body: Any) -> Any:
+        import requests
+
+        return requests.post(self.url + path, json=body, timeout=60)
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        if not self._log.closed:
+            self._log.close()
+        return self.proc.returncode
+
+
+@pytest.fixture(scope="module")
+def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Server]]:
+    """``start_server(model_dir, *serve_args)``: a running server, stopped after the module."""
+    pytest.importorskip("pyfunc_scoring_server", reason="needs the pyfunc-scoring-server plugin")
+    logs = tmp_path_factory.mktemp("server-logs")
+    started: list[Server] = []
+
+    def start(model: Path, *extra: str, python_args: tuple[str, ...] = ()) -> Server:
+        server = Server(model, logs / f"server-{len(started)}.log", *extra, python_args=python_args)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
