@@ -125,6 +125,22 @@ def test_chunked_predict_refuses_models_that_do_not_answer_per_row(tmp_path, pyf
     assert whole.stdout == '{"predictions": {"rows": 1}}\n'
 
 
+def test_a_model_that_raises_fails_in_one_line(tmp_path, cli_subprocess):
+    from pyfunc_core import PythonModel
+
+    class Exploding(PythonModel):
+        def predict(self, context, model_input, params=None):
+            raise ValueError("model exploded\nsecond line")
+
+    save_model(tmp_path / "boom", Exploding())
+    result = cli_subprocess("predict", "-m", str(tmp_path / "boom"), input=b'{"inputs": [1]}')
+    assert result.returncode == 1
+    assert result.stderr == b"Error: ValueError: model exploded (PYFUNC_CORE_DEBUG=1 shows the traceback)\n"
+    debug = cli_subprocess("predict", "-m", str(tmp_path / "boom"), input=b'{"inputs": [1]}',
+                           env={"PYFUNC_CORE_DEBUG": "1"})  # fmt: skip
+    assert b"Traceback" in debug.stderr and debug.returncode == 1
+
+
 def test_serve_without_a_server_plugin_names_what_to_install(add_model, cli_subprocess):
     result = cli_subprocess("serve", "-m", str(add_model), env={"PYFUNC_CORE_PLUGINS": ""})
     assert result.returncode == 1

@@ -241,5 +241,11 @@ def test_predict_without_context_or_params_arguments(tmp_path):
         def predict(self, model_input):  # older style: no context, no params
             return len(model_input)
 
+    class Renamed(PythonModel):
+        def predict(self, ctx, data):  # any names: two arguments are (context, input)
+            return [type(ctx).__name__, len(data)]
+
     save_model(tmp_path / "bare", Bare())
     assert load_model(tmp_path / "bare").predict([1, 2, 3]) == 3
+    save_model(tmp_path / "renamed", Renamed())
+    assert load_model(tmp_path / "renamed").predict([1, 2]) == ["PythonModelContext", 2]

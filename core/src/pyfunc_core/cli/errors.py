@@ -27,5 +27,15 @@ def one_line_errors(fn: F) -> F:
                 traceback.print_exc()
             click.echo(f"Error: {exc}", err=True)
             sys.exit(1)
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:  # the model's own code raised: still one line, never a traceback
+            if os.environ.get("PYFUNC_CORE_DEBUG") == "1":
+                traceback.print_exc()
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            click.echo(
+                f"Error: {type(exc).__name__}: {first} (PYFUNC_CORE_DEBUG=1 shows the traceback)", err=True
+            )
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]

@@ -139,8 +139,10 @@ class _PythonModelPredictor:
 def _bind(method: Any, context: PythonModelContext) -> Any:
     """Call ``method`` with or without ``context`` and ``params``, as it declares them."""
     parameters = list(inspect.signature(method).parameters)
-    takes_context = (bool(parameters) and parameters[0] == "context") or len(parameters) >= 3
     takes_params = "params" in parameters
+    data_args = [p for p in parameters if p != "params"]
+    # (context, model_input) whatever their names; a lone argument is the input unless named context
+    takes_context = len(data_args) >= 2 or data_args[:1] == ["context"]
     if takes_context and takes_params:
         return lambda data, params: method(context, data, params=params)
     if takes_context:
