@@ -140,6 +140,16 @@ def test_duplicate_names_are_refused_naming_both_plugins(caplog):
     assert "second" in caplog.text and "twin" in caplog.text
     assert plugins.flavors.provider("twin") == "first"
 
+    class Shouting(Json):
+        @hookimpl
+        def register_codecs(self, registry):
+            codec = _TextCodec()
+            codec.content_types = ("TEXT/CSV",)
+            registry.add(codec)
+
+    assert (
+        "'text/csv' is already provided by pyfunc-core" in plugins.add_plugin(Shouting(), name="loud").error
+    )
     json_info = plugins.add_plugin(Json(), name="json-thief")
     assert json_info.status == "broken"
     assert "'application/json' is already provided by pyfunc-core; json-thief" in json_info.error
@@ -191,6 +201,17 @@ def test_registration_that_raises_is_broken_and_rolled_back():
     assert info.error == "register_servers failed: RuntimeError: no port today"
     assert "halfway" not in plugins.flavors
     assert plugins.pm.get_plugin("halfway") is None  # its select_flavor is gone too
+
+
+def test_flavor_with_an_invalid_requirement_is_refused():
+    class Typo:
+        @hookimpl
+        def register_flavors(self, registry):
+            registry.add(Flavor(name="typo", load=lambda d: None, requirements=("scikit-learn=>1",)))
+
+    info = Plugins().load(entry_points=False).add_plugin(Typo(), name="typo")
+    assert info.status == "broken"
+    assert "flavor 'typo' has an invalid requirement 'scikit-learn=>1'" in info.error
 
 
 def test_registering_a_wrong_object_is_broken():
@@ -283,11 +304,18 @@ def test_incompatible_core_version_is_refused_before_import(fake_dist, monkeypat
     monkeypatch.delenv("PYFUNC_CORE_PLUGINS", raising=False)
     fake_dist("pyfunc-old", "0.0.5", entry_points={"old": "old_plugin"},
               modules={"old_plugin": "raise AssertionError('imported a refused plugin')\n"},
-              requires=["numpy", "pyfunc-core<0.1", 'pyfunc-core[extra]>=9; extra == "x"'])  # fmt: skip
+              requires=["numpy", 'pyfunc-core[extra]>=9; extra == "x"', 'pyfunc-core<0.1; python_version >= "3"'])  # fmt: skip
     plugins = Plugins().load()
     info = plugins.info("old")
     assert info.status == "refused"
     assert info.error == "pyfunc-old 0.0.5 requires pyfunc-core<0.1, but pyfunc-core 0.1.0 is installed"
+
+
+def test_optional_extra_requirement_on_the_core_does_not_refuse(fake_dist, monkeypatch):
+    monkeypatch.delenv("PYFUNC_CORE_PLUGINS", raising=False)
+    fake_dist("pyfunc-good", "2.3", entry_points={"good": "good_plugin"}, modules={"good_plugin": GOOD_PLUGIN},
+              requires=[CORE_OK, 'pyfunc-core>=9; extra == "future"'])  # fmt: skip
+    assert Plugins().load().info("good").status == "ok"
 
 
 def test_broken_plugin_does_not_break_unrelated_commands(fake_dist, cli_subprocess, tmp_path, models):

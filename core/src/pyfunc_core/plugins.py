@@ -214,8 +214,10 @@ def _incompatible_core(dist: metadata.Distribution) -> str | None:
             req = Requirement(line)
         except InvalidRequirement:
             continue
-        if canonicalize_name(req.name) != CORE_DISTRIBUTION or req.marker is not None:
+        if canonicalize_name(req.name) != CORE_DISTRIBUTION:
             continue
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue  # an optional extra's requirement, or one for another platform
         if req.specifier and not req.specifier.contains(Version(__version__), prereleases=True):
             return (
                 f"{dist.metadata['Name']} {dist.version} requires {CORE_DISTRIBUTION}"

@@ -151,6 +151,15 @@ class FlavorRegistry(Registry[Flavor]):
     def _validate(self, item: Flavor) -> None:
         if not isinstance(item, Flavor) or not callable(item.load):
             raise PluginError(f"{self.current_plugin}: register_flavors must add Flavor objects")
+        from packaging.requirements import InvalidRequirement, Requirement
+
+        for line in item.requirements:  # checked at every load: refuse a typo now, not then
+            try:
+                Requirement(line)
+            except InvalidRequirement as exc:
+                raise PluginError(
+                    f"flavor {item.name!r} has an invalid requirement {line!r}: {exc}"
+                ) from None
 
     def by_loader_module(self, loader_module: str) -> Flavor | None:
         """The flavor whose name or ``loader_modules`` match an MLmodel loader_module."""
@@ -189,10 +198,10 @@ class CodecRegistry(Registry["Codec"]):
                 f"{self.current_plugin}: register_codecs must add Codec instances that declare content_types"
             )
         for content_type in item.content_types:
-            if content_type in self._items:
+            if content_type.lower() in self._items:
                 raise PluginError(
-                    f"codec for {content_type!r} is already provided by "
-                    f"{self._providers[content_type]}; {self.current_plugin} cannot "
+                    f"codec for {content_type.lower()!r} is already provided by "
+                    f"{self._providers[content_type.lower()]}; {self.current_plugin} cannot "
                     "register it again"
                 )
         for content_type in item.content_types:
