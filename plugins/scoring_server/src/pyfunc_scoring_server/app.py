@@ -89,8 +89,6 @@ class ScoringApp:
             ("X-Request-ID", rid),
             *reply.headers,
         ]
-        if ctx.draining:
-            headers.append(("Connection", "close"))
         start_response(STATUS_LINES[reply.status], headers)
         elapsed = perf_counter() - started
         ctx.metrics.observe_request(endpoint, reply.status, elapsed)

@@ -27,6 +27,8 @@ logger = logging.getLogger("pyfunc_scoring_server")
 
 class _OneSendTask(WSGITask):
     def write(self, data: bytes) -> None:
+        if not self.wrote_header and getattr(self.channel.server, "pyfunc_draining", False):
+            self.set_close_on_finish()  # a draining worker closes each connection after its answer
         if (
             not self.wrote_header
             and data
@@ -126,6 +128,7 @@ class HttpServer:
         if self._draining:
             return
         self._draining = True
+        self.server.pyfunc_draining = True
         wasyncore.dispatcher.close(self.server)  # the listening socket only
         threading.Thread(target=self._wait_then_close, args=(deadline_seconds,), daemon=True).start()
 

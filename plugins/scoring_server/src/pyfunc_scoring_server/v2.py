@@ -51,7 +51,7 @@ def model_metadata(ctx: ServingContext, name: str, version: str | None = None) -
         "versions": [version] if version else [],
         "platform": f"pyfunc-{ctx.model.flavor.name}",
         "inputs": tensor_metadata(ctx.input_schema),
-        "outputs": tensor_metadata(ctx.output_schema),
+        "outputs": tensor_metadata(ctx.output_schema, "output"),
     }
     if ctx.input_schema is not None and not ctx.input_schema.is_tensor_spec:
         meta["parameters"] = {"content_type": "pd"}
@@ -63,13 +63,13 @@ def model_metadata(ctx: ServingContext, name: str, version: str | None = None) -
     return json_reply(meta)
 
 
-def tensor_metadata(schema: Any) -> list[dict[str, Any]]:
+def tensor_metadata(schema: Any, unnamed: str = "input") -> list[dict[str, Any]]:
     """A signature schema as V2 tensor metadata (columns are 1-d tensors of any length)."""
     if schema is None:
         return []
     out = []
     for i, spec in enumerate(schema.inputs):
-        name = spec.name if spec.name is not None else f"input-{i}"
+        name = spec.name if spec.name is not None else f"{unnamed}-{i}"
         if schema.is_tensor_spec:
             out.append({"name": name, "datatype": v2_datatype(spec.dtype), "shape": list(spec.shape)})
         else:

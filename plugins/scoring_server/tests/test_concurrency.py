@@ -1,0 +1,162 @@
+"""Adaptive batching, several workers, and draining on SIGTERM, against real servers."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import pytest
+import requests
+
+from .test_invocations import metric, split_body
+
+
+def probe_request(url: str, a: list[int], session: Any = None) -> Any:
+    body = {"dataframe_split": {"columns": ["a"], "data": [[v] for v in a]}}
+    return (session or requests).post(url + "/invocations", json=body, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def batching(start_server: Any, models: dict) -> Any:
+    return start_server(
+        models["probe"], "--batch-max-size", "64", "--batch-max-wait-ms", "50", "--threads", "16"
+    )
+
+
+def test_batched_requests_get_their_own_rows(batching: Any) -> None:
+    def client(k: int) -> list[tuple[Any, list[int]]]:
+        out = []
+        with requests.Session() as session:
+            for i in range(15):
+                a = [k * 1000 + i * 10 + j for j in range(1 + (k + i) % 3)]
+                out.append((probe_request(batching.url, a, session), a))
+        return out
+
+    with ThreadPoolExecutor(16) as pool:
+        results = [pair for chunk in pool.map(client, range(16)) for pair in chunk]
+    assert len(results) == 240
+    for resp, a in results:
+        assert resp.status_code == 200, resp.text
+        assert [row["a"] for row in resp.json()["predictions"]] == a
+
+
+def test_concurrent_requests_are_merged(batching: Any) -> None:
+    merged = 0
+    for _ in range(5):
+        gate = threading.Barrier(8)
+
+        def one(k: int, gate: threading.Barrier = gate) -> Any:
+            gate.wait()
+            return probe_request(batching.url, [k])
+
+        with ThreadPoolExecutor(8) as pool:
+            responses = list(pool.map(one, range(8)))
+        rows = [r.json()["predictions"][0] for r in responses]
+        assert [row["a"] for row in rows] == list(range(8))
+        merged = max(merged, max(row["batch"] for row in rows))
+    assert merged > 1
+    text = batching.get("/metrics").text
+    assert metric(text, "pyfunc_batch_rows_count") < metric(text, "pyfunc_predicted_rows_total")
+
+
+def test_a_failing_request_fails_alone_inside_a_batch(batching: Any) -> None:
+    gate = threading.Barrier(12)
+
+    def one(k: int) -> Any:
+        gate.wait()
+        return probe_request(batching.url, [-k if k % 4 == 0 else k])
+
+    with ThreadPoolExecutor(12) as pool:
+        responses = list(pool.map(one, range(1, 13)))
+    for k, resp in zip(range(1, 13), responses):
+        if k % 4 == 0:
+            assert resp.status_code == 400 and "negative a" in resp.json()["message"]
+        else:
+            assert resp.status_code == 200 and resp.json()["predictions"][0]["a"] == k
+
+
+def test_different_params_are_not_merged(start_server: Any, models: dict) -> None:
+    server = start_server(models["score"], "--batch-max-size", "32", "--batch-max-wait-ms", "50")
+    gate = threading.Barrier(8)
+
+    def one(k: int) -> Any:
+        gate.wait()
+        return server.post("/invocations", split_body([k], [0], params={"multiplier": k}))
+
+    with ThreadPoolExecutor(8) as pool:
+        responses = list(pool.map(one, range(8)))
+    assert [r.json()["predictions"] for r in responses] == [[float(k * k)] for k in range(8)]
+
+
+# -- several workers ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_workers(start_server: Any, models: dict) -> Any:
+    return start_server(models["score"], "--workers", "2", "--threads", "8")
+
+
+def test_two_workers_serve_concurrent_clients(two_workers: Any) -> None:
+    def client(k: int) -> list[tuple[Any, Any]]:
+        out = []
+        with requests.Session() as session:
+            for i in range(20):
+                a = [k * 100.0 + i]
+                resp = session.post(two_workers.url + "/invocations", json=split_body(a, [0.25]), timeout=30)
+                out.append((resp.json(), {"predictions": [a[0] + 0.25]}))
+        return out
+
+    before = metric(
+        two_workers.get("/metrics").text, "pyfunc_requests_total", endpoint="/invocations", status="200"
+    )
+    with ThreadPoolExecutor(12) as pool:
+        results = [pair for chunk in pool.map(client, range(12)) for pair in chunk]
+    assert all(got == want for got, want in results)
+    # the counts of both workers are aggregated, whichever answers /metrics
+    for _ in range(4):
+        text = two_workers.get("/metrics").text
+        assert metric(text, "pyfunc_requests_total", endpoint="/invocations", status="200") == before + 240
+    ready = [line for line in two_workers.output().splitlines() if "ready: model" in line]
+    assert len({line.split("worker ")[1].split()[0] for line in ready}) == 2
+
+
+def test_sigterm_drains_in_flight_requests(start_server: Any, models: dict) -> None:
+    for workers in ("1", "2"):
+        server = start_server(models["score"], "--workers", workers, "--timeout", "20")
+        with ThreadPoolExecutor(6) as pool:
+            futures = [
+                pool.submit(server.post, "/invocations", split_body([k], [0], params={"sleep": 1.5}))
+                for k in range(6)
+            ]
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:  # wait until all six are inside the server
+                text = server.get("/metrics").text
+                if metric(text, "pyfunc_requests_in_flight") >= 7:  # six plus this scrape
+                    break
+                time.sleep(0.05)
+            server.proc.send_signal(signal.SIGTERM)
+            responses = [f.result() for f in futures]
+        assert [r.json() for r in responses] == [{"predictions": [float(k)]} for k in range(6)]
+        assert server.proc.wait(30) == 0
+        with pytest.raises(requests.ConnectionError):
+            requests.get(server.url + "/ping", timeout=5)
+
+
+def test_model_load_failure_exits_1(start_server: Any, tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import free_port
+
+    for workers in ("1", "2"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "pyfunc_core", "serve", "-m", str(tmp_path), "--port", str(free_port()),
+             "--workers", workers],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 1
+        assert "MLmodel" in proc.stderr
+        assert "Traceback" not in proc.stderr
