@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,38 @@ def save_example() -> str:
     """The guide's save script (the code block after the ``tutorial:save`` marker)."""
     text = GUIDE.read_text(encoding="utf-8")
     return code_blocks(text.split("<!-- tutorial:save -->", 1)[1])[0]
+
+
+def test_guide_test_kit_example_passes(tmp_path, monkeypatch):
+    """Run the guide's example test against pyfunc-poly installed (as a dist-info) from source."""
+    from click.testing import CliRunner
+
+    from pyfunc_core.cli.main import build_cli
+    from pyfunc_core.plugins import Plugins, reset_plugins
+
+    site = tmp_path / "site"
+    info = site / "pyfunc_poly-0.1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: pyfunc-poly\nVersion: 0.1.0\nRequires-Dist: pyfunc-core>=0.1,<0.2\n"
+    )
+    (info / "entry_points.txt").write_text("[pyfunc_core]\npoly = pyfunc_poly.plugin\n")
+    monkeypatch.syspath_prepend(str(site))
+    monkeypatch.syspath_prepend(str(POLY / "src"))
+    monkeypatch.delenv("PYFUNC_CORE_PLUGINS", raising=False)
+
+    namespace: dict = {}
+    text = GUIDE.read_text(encoding="utf-8").split("<!-- tutorial:test -->", 1)[1]
+    exec(compile(code_blocks(text)[0], "guide_example.py", "exec"), namespace)
+    plugins = Plugins().load()
+    reset_plugins(plugins)
+    try:
+
+        def cli(*args, input=None):
+            return CliRunner().invoke(build_cli(), list(args), input=input, catch_exceptions=False)
+
+        namespace["test_poly_round_trip"](tmp_path, plugins, cli)
+    finally:
+        reset_plugins(None)
+        for name in ("pyfunc_poly", "pyfunc_poly.plugin"):
+            sys.modules.pop(name, None)
