@@ -174,6 +174,32 @@ def test_install_hint(loader, dist):
     assert install_hint(loader) == dist
 
 
+class ConfPredictor:
+    def __init__(self, conf):
+        self.conf = conf
+
+    def predict(self, data, params=None):
+        return self.conf
+
+
+def test_mlflow_loader_module_resolves_to_the_flavor_of_that_name(tmp_path):
+    class Named:
+        @hookimpl
+        def register_flavors(self, registry):
+            registry.add(Flavor(name="lightgbm", load=lambda d: ConfPredictor(d.flavor_conf("lightgbm"))))
+
+    plugins = Plugins().load(entry_points=False)
+    plugins.add_plugin(Named(), name="lgb")
+    assert plugins.flavors.by_loader_module("mlflow.lightgbm").name == "lightgbm"
+    assert plugins.flavors.by_loader_module("mlflow.pyfunc.model").name == "python_model"
+    assert plugins.flavors.by_loader_module("lightgbm") is None
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "MLmodel").write_text(
+        "flavors:\n  lightgbm:\n    k: 1\n  python_function:\n    loader_module: mlflow.lightgbm\n"
+    )
+    assert load_model(tmp_path / "m", plugins=plugins).predict(None) == {"k": 1}
+
+
 def test_flavor_framework_requirements_are_checked_from_metadata(tmp_path, models):
     save_model(tmp_path / "m", models.Echo())
 

@@ -166,6 +166,8 @@ class FlavorRegistry(Registry[Flavor]):
         for flavor in self._items.values():
             if loader_module in flavor.loader_modules:
                 return flavor
+        if loader_module.startswith("mlflow."):  # MLflow's flavor modules are named after the flavor
+            return self._items.get(loader_module[len("mlflow.") :])
         return None
 
 
