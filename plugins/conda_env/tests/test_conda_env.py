@@ -96,3 +96,50 @@ def test_concurrent_prepare_builds_one_environment(tmp_path, conda_model):
     assert sum("building a conda environment" in err for _, err in results) == 1
     (built,) = environments(root)
     assert all(str(built) in out for out, _ in results)
+
+
+def test_serves_over_http_from_the_conda_environment(tmp_path, conda_model):
+    pytest.importorskip("pyfunc_scoring_server.server", reason="pyfunc-scoring-server is not installed")
+    import signal
+    import socket
+    import time
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PYFUNC_CORE_ENV_ROOT": str(tmp_path / "envs"), "PYFUNC_CONDA_BACKEND": "rattler"}
+    log = tmp_path / "serve.log"
+    cmd = [sys.executable, "-m", "pyfunc_core", "serve", "-m", str(conda_model), "--port", str(port)]
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [*cmd, "--env-manager", "conda"], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        deadline = time.monotonic() + 900
+        while True:
+            assert proc.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
+                    break
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.3)
+        req = urllib.request.Request(
+            f"http://127.0.0.1:{port}/invocations",
+            data=json.dumps({"inputs": [[1], [2], [3]]}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            assert json.loads(resp.read()) == {"predictions": ["1.16.0"] * 3}
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)  # forwarded to the server inside the environment
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=10)
+                pytest.fail("serve did not stop within 60s of SIGTERM")
+    assert "building a conda environment with rattler" in log.read_text()
