@@ -1,0 +1,389 @@
+"""Serving benchmark: ``pyfunc-core serve`` vs ``mlflow models serve`` vs MLServer, same models, same load.
+
+Run from the repository root with the dev venv (it has scikit-learn, waitress and our server):
+
+    .venv/bin/python bench/serving_bench.py                 # everything, ~10 minutes
+    .venv/bin/python bench/serving_bench.py --quick --only pyfunc,mlflow --models logreg
+
+See bench/README.md for what is measured and how.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from functools import partial
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import payloads
+import peer_envs
+import report_tables
+import server_procs
+import server_specs
+import wrk_load
+from report_tables import Instance, Results, Run
+from server_procs import ServerSpec
+
+HERE = Path(__file__).resolve().parent
+SEED = 0
+MODELS = ("logreg", "rf")
+SERVERS = ("pyfunc", "mlflow", "mlserver", "floor")
+# name -> (rows per request, connections)
+SCENARIOS: dict[str, tuple[int, int]] = {
+    "1row-c1": (1, 1),
+    "1row-c8": (1, 8),
+    "1row-c64": (1, 64),
+    "100row-c8": (100, 8),
+    "10krow-c8": (10_000, 8),
+}
+# A 10,000-row request can take seconds on a slow server: a short run would count none of them.
+MIN_DURATION_S = {"10krow-c8": 10.0}
+FLOOR_SCENARIOS = ("1row-c1", "1row-c8", "1row-c64")
+CHECK_ROWS = 100
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--only", default=",".join(SERVERS), help="servers: pyfunc,mlflow,mlserver,floor")
+    p.add_argument("--models", default=",".join(MODELS), help="models: logreg,rf")
+    p.add_argument("--scenarios", default=",".join(SCENARIOS), help="subset of " + ",".join(SCENARIOS))
+    p.add_argument("--duration", type=float, default=6.0, help="seconds per measured run")
+    p.add_argument("--warmup", type=float, default=1.0, help="seconds of the same load before each run")
+    p.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario (best kept)")
+    p.add_argument("--cold-starts", type=int, default=3, help="cold-start samples per server (min kept)")
+    p.add_argument("--quick", action="store_true", help="3 s runs, 1 s warm-ups, 1 round, 1 cold start")
+    p.add_argument("--work", type=Path, default=HERE / ".work", help="venvs, models, bodies, logs")
+    p.add_argument(
+        "--pyfunc-bin", type=Path, default=Path(sys.executable).parent / "pyfunc-core", help="our CLI"
+    )
+    p.add_argument("--pyfunc-flags", default="--workers 2", help="our flags for every scenario")
+    p.add_argument(
+        "--pyfunc-batch-flags",
+        default="--workers 2 --batch-max-size 64 --batch-max-wait-ms 2",
+        help="our flags with batching on ('' to skip)",
+    )
+    p.add_argument(
+        "--batch-scenarios", default="1row-c8,1row-c64", help="scenarios also run with batching on"
+    )
+    p.add_argument(
+        "--profile", type=float, default=0.0, help="py-spy our server for N s under 1-row load (0: off)"
+    )
+    p.add_argument("--retrain", action="store_true", help="train and save the models again")
+    p.add_argument("--json", type=Path, default=None, help="also write the results here as JSON")
+    args = p.parse_args(argv)
+    if args.quick:
+        args.duration, args.warmup, args.rounds, args.cold_starts = 3.0, 1.0, 1, 1
+    for attr, allowed in (("only", SERVERS), ("models", MODELS), ("scenarios", SCENARIOS)):
+        chosen = [x.strip() for x in getattr(args, attr).split(",") if x.strip()]
+        bad = [x for x in chosen if x not in allowed]
+        if bad:
+            p.error(f"--{attr}: unknown {', '.join(bad)} (choose from {', '.join(allowed)})")
+        setattr(args, attr, chosen)
+    args.batch_scenarios = [s for s in args.batch_scenarios.split(",") if s in args.scenarios]
+    return args
+
+
+def machine_notes() -> str:
+    cpu = next(
+        (
+            ln.split(":", 1)[1].strip()
+            for ln in Path("/proc/cpuinfo").read_text().splitlines()
+            if ln.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{time.strftime('%Y-%m-%d %H:%M %Z')}; {os.cpu_count()} cores ({cpu}); "
+        f"Python {platform.python_version()}; load average at start {load}; {git_state()}"
+    )
+
+
+def git_state() -> str:
+    """The commit measured, and whether our server/flavor had uncommitted changes."""
+
+    def git(*a: str) -> str:
+        try:
+            proc = subprocess.run(["git", *a], cwd=HERE, capture_output=True, text=True, timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            return ""
+        return proc.stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD") or "unknown"
+    dirty = git(
+        "status",
+        "--porcelain",
+        "--untracked-files=no",
+        "--",
+        "../plugins/scoring_server",
+        "../plugins/sklearn",
+    )
+    return f"commit {head}" + (" + uncommitted plugin changes" if dirty else "")
+
+
+def prepare_models(args: argparse.Namespace, mlflow_python: Path) -> Path:
+    """Train + save once (in the MLflow venv); reused by later runs unless --retrain."""
+    models_root = args.work / "models"
+    done = models_root / ".done"
+    if done.is_file() and not args.retrain:
+        return models_root
+    models_root.mkdir(parents=True, exist_ok=True)
+    print("[models] training and saving with mlflow.sklearn.save_model ...", flush=True)
+    proc = subprocess.run(
+        [str(mlflow_python), str(HERE / "make_models.py"), str(models_root), str(SEED)],
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    if proc.returncode != 0:
+        raise SystemExit(f"make_models.py failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    done.write_text(str(SEED))
+    return models_root
+
+
+@dataclass
+class Contender:
+    """One server configuration under test: how to build its spec, and which scenarios it runs."""
+
+    key: str
+    make_spec: Callable[[], ServerSpec]
+    model: str
+    scenarios: list[str]
+    check_data: tuple | None
+    cold_starts: list[float] = field(default_factory=list)
+    running: server_procs.Running | None = None
+    check: str = "-"
+
+
+def sample_cold_starts(contenders: list[Contender], rounds: int, logs: Path) -> None:
+    """Start and stop each contender ``rounds`` times, one at a time, to time it to its first 200."""
+    for _ in range(rounds):
+        for c in contenders:
+            spec = c.make_spec()
+            try:
+                running = server_procs.start(spec, logs / f"{c.key}-{c.model}-cold.log")
+            except RuntimeError as exc:
+                print(f"  [{c.key}] failed to start: {exc}", flush=True)
+                continue
+            server_procs.stop(running.proc)
+            c.cold_starts.append(running.cold_start_s)
+            print(f"  [{c.key}] {c.model}: cold start {running.cold_start_s:.2f} s", flush=True)
+
+
+def start_all(contenders: list[Contender], logs: Path) -> list[Contender]:
+    """Start every contender (one after the other) and check one response of each."""
+    up = []
+    for c in contenders:
+        spec = c.make_spec()
+        print(f"[{c.key}] {c.model}: {shlex.join(spec.cmd)}", flush=True)
+        try:
+            c.running = server_procs.start(spec, logs / f"{c.key}-{c.model}.log")
+        except RuntimeError as exc:
+            print(f"  FAILED to start: {exc}", flush=True)
+            continue
+        c.cold_starts.append(c.running.cold_start_s)
+        print(f"  cold start {c.running.cold_start_s:.2f} s", flush=True)
+        if c.check_data is not None:
+            c.check = payloads.check(spec.infer_url, spec.protocol, *c.check_data)
+            print(f"  response check: {c.check}", flush=True)
+        up.append(c)
+    return up
+
+
+def drive_rounds(up: list[Contender], scenarios: list[str], ctx, results: Results) -> None:
+    """For each scenario, load the contenders in turn, ``rounds`` times; keep each one's best round.
+
+    Interleaving spreads the background load of this shared machine over every contender alike.
+    """
+    bodies, lua_dir, wrk, args = ctx
+    for sc in scenarios:
+        rows, conns = SCENARIOS[sc]
+        best: dict[str, Run] = {}
+        for _ in range(args.rounds):
+            for c in up:
+                if sc not in c.scenarios:
+                    continue
+                spec = c.running.spec
+                body = bodies[(spec.protocol, rows)]
+                lua = wrk_load.write_lua(lua_dir / f"{body.stem}.lua", body)
+                if args.warmup > 0:
+                    wrk_load.run(wrk, spec.infer_url, lua, conns, args.warmup)
+                duration = max(args.duration, MIN_DURATION_S.get(sc, 0.0))
+                r = wrk_load.run(wrk, spec.infer_url, lua, conns, duration)
+                run = Run(
+                    spec.server, spec.label, c.model, sc, rows, conns, r.ok_per_s, r.p50_ms,
+                    r.p99_ms, r.errors, r.requests,
+                )  # fmt: skip
+                print(
+                    f"  {c.key:12s} {c.model:6s} {sc:10s} {run.req_s:9,.1f} req/s "
+                    f"{run.rows_s:12,.0f} rows/s  p50 {run.p50_ms:8.2f} ms  p99 {run.p99_ms:8.2f} ms"
+                    f"  errors {run.errors}",
+                    flush=True,
+                )
+                if c.key not in best or run.req_s > best[c.key].req_s:
+                    best[c.key] = run
+        results.runs.extend(best[c.key] for c in up if c.key in best)
+
+
+def bench_group(contenders: list[Contender], ctx, results: Results) -> None:
+    """Cold starts, then all contenders up at once and loaded in turn, then memory, then stop."""
+    args = ctx[-1]
+    logs = args.work / "logs"
+    if args.cold_starts > 1:
+        print("[cold starts]", flush=True)
+        sample_cold_starts(contenders, args.cold_starts - 1, logs)
+    up = start_all(contenders, logs)
+    try:
+        scenarios = [s for s in SCENARIOS if any(s in c.scenarios for c in up)]
+        drive_rounds(up, scenarios, ctx, results)
+        for c in up:
+            spec = c.running.spec
+            rss, pss = server_procs.tree_memory_mb(c.running.proc.pid)
+            print(f"  [{c.key}] {c.model}: RSS {rss:,.0f} MB, PSS {pss:,.0f} MB", flush=True)
+            cold = min(c.cold_starts)
+            results.instances.append(
+                Instance(spec.server, spec.label, c.model, cold, rss, pss, c.check, c.cold_starts)
+            )
+    finally:
+        for c in up:
+            server_procs.stop(c.running.proc)
+
+
+def time_predict(models_root: Path, model_names: list[str], X) -> dict[str, dict[int, float]]:
+    """Median wall time of ``estimator.predict`` in this process, on 1 row and on 10,000 rows."""
+    import statistics
+
+    import joblib
+
+    out: dict[str, dict[int, float]] = {}
+    for name in model_names:
+        est = joblib.load(models_root / "mlserver" / name / "model.joblib")
+        out[name] = {}
+        for n, repeats in ((1, 300), (10_000, 7)):
+            rows = X[:n]
+            est.predict(rows)
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                est.predict(rows)
+                times.append(time.perf_counter() - t0)
+            out[name][n] = statistics.median(times) * 1000
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    import numpy as np
+
+    for sub in ("venvs", "logs", "bodies", "lua"):
+        (args.work / sub).mkdir(parents=True, exist_ok=True)
+    notes = machine_notes()
+    print(f"[bench] {notes}", flush=True)
+    wrk = wrk_load.ensure_wrk()
+    venvs = args.work / "venvs"
+    env_log = args.work / "logs" / "venvs.log"
+    mlflow_python = peer_envs.ensure_venv(venvs, "mlflow", env_log)
+    mlserver_python = peer_envs.ensure_venv(venvs, "mlserver", env_log) if "mlserver" in args.only else None
+    models_root = prepare_models(args, mlflow_python)
+    X = np.load(models_root / "data.npz")["X"]
+    sizes = sorted({SCENARIOS[s][0] for s in args.scenarios} | {1})
+    bodies = payloads.write_bodies(args.work / "bodies", X, sizes)
+    ctx = (bodies, args.work / "lua", wrk, args)
+
+    results = Results()
+    results.predict_ms = time_predict(models_root, args.models, X)
+    check_rows = X[:CHECK_ROWS]
+    if "pyfunc" in args.only and not args.pyfunc_bin.exists():
+        print(f"[pyfunc] {args.pyfunc_bin} not found: skipped", flush=True)
+        args.only.remove("pyfunc")
+    for i, model in enumerate(args.models):
+        import joblib
+
+        expected = joblib.load(models_root / "mlserver" / model / "model.joblib").predict(check_rows)
+        check_data = (check_rows, expected)
+        mlflow_dir = models_root / "mlflow" / model
+        mls_dir = models_root / "mlserver" / model
+        group: list[Contender] = []
+        if "pyfunc" in args.only:
+            flags = shlex.split(args.pyfunc_flags)
+            group.append(Contender(
+                "pyfunc", partial(server_specs.pyfunc, args.pyfunc_bin, mlflow_dir, flags),
+                model, args.scenarios, check_data,
+            ))  # fmt: skip
+            if args.pyfunc_batch_flags.strip() and args.batch_scenarios:
+                bflags = shlex.split(args.pyfunc_batch_flags)
+                group.append(Contender(
+                    "pyfunc-batch", partial(server_specs.pyfunc, args.pyfunc_bin, mlflow_dir, bflags),
+                    model, args.batch_scenarios, check_data,
+                ))  # fmt: skip
+        if "mlflow" in args.only:
+            group.append(Contender(
+                "mlflow", partial(server_specs.mlflow, mlflow_python, mlflow_dir),
+                model, args.scenarios, check_data,
+            ))  # fmt: skip
+        if "mlserver" in args.only:
+            group.append(Contender(
+                "mlserver", partial(server_specs.mlserver, mlserver_python, mls_dir, model),
+                model, args.scenarios, check_data,
+            ))  # fmt: skip
+        if "floor" in args.only and i == 0:
+            floor_scenarios = [s for s in FLOOR_SCENARIOS if s in args.scenarios]
+            group.append(Contender("floor", server_specs.floor, "none", floor_scenarios, None))
+        bench_group(group, ctx, results)
+    report = render(results, args, notes)
+    if args.profile > 0 and "pyfunc" in args.only:
+        report += "\n\n" + run_profile(args, models_root, bodies, wrk, env_log)
+    print("\n" + report)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    (args.work / f"report-{stamp}.md").write_text(report + "\n")
+    json_path = args.json or args.work / f"results-{stamp}.json"
+    json_path.write_text(json.dumps({"notes": notes, **asdict(results)}, indent=2))
+    print(f"\n[bench] report: {args.work / f'report-{stamp}.md'}; JSON: {json_path}")
+    return 0
+
+
+def run_profile(args: argparse.Namespace, models_root: Path, bodies, wrk: str, env_log: Path) -> str:
+    import profile_ours
+
+    py_spy = peer_envs.ensure_venv(args.work / "venvs", "tools", env_log).parent / "py-spy"
+    model = args.models[0]
+    spec = server_specs.pyfunc(
+        args.pyfunc_bin, models_root / "mlflow" / model, shlex.split(args.pyfunc_flags)
+    )
+    print(f"[profile] {model}, 1-row requests at concurrency 8, {args.profile:g} s", flush=True)
+    out = args.work / "logs" / f"profile-{model}"
+    summary = profile_ours.profile(spec, bodies[("mlflow", 1)], wrk, py_spy, args.profile, out)
+    return f"### Profile of our server ({model}, {spec.label}, 1-row c8, py-spy)\n\n```\n{summary}\n```"
+
+
+def render(results: Results, args: argparse.Namespace, notes: str) -> str:
+    parts = [
+        f"Run: {notes}. Each run {args.duration:g} s after a {args.warmup:g} s warm-up; "
+        f"wrk, 1 thread, on 127.0.0.1; all servers of a model up at once and loaded in turn, "
+        f"{args.rounds} round(s) per scenario, best round kept; cold start: best of "
+        f"{args.cold_starts} start(s). req/s counts 2xx responses only.",
+        "### Runs\n\n" + report_tables.runs_table(results),
+        "### Server instances (memory after the load)\n\n" + report_tables.instances_table(results),
+    ]
+    if any(r.server == "pyfunc" for r in results.runs):
+        parts.append(
+            "### Ours ÷ peers (ours: best configuration per scenario)\n\n"
+            + report_tables.ratios_table(results, args.scenarios)
+        )
+        parts.append("### Targets of issue 3\n\n" + report_tables.targets_table(results))
+    parts.append("### Floor\n\n" + report_tables.floor_table(results))
+    return "\n\n".join(parts)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
