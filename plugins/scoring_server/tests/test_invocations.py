@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import re
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -195,6 +196,9 @@ def test_request_ids_and_access_log(server: Any) -> None:
     assert unsafe.headers["X-Request-ID"] != "bad id with spaces"
     errors = server.get("/nope", headers={"X-Request-ID": "err-1"})
     assert errors.headers["X-Request-ID"] == "err-1"
+    deadline = time.monotonic() + 10  # the access log is written in batches
+    while "rid=err-1" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
     log = server.output()
     lines = [line for line in log.splitlines() if "rid=abc-123" in line]
     assert len(lines) == 1 and '"POST /invocations" 200' in lines[0]

@@ -13,6 +13,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
 from pyfunc_scoring_server import health, v2
+from pyfunc_scoring_server.access_log import AccessLog
 from pyfunc_scoring_server.context import ServingContext, internal_error
 from pyfunc_scoring_server.invocations import invocations
 from pyfunc_scoring_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
@@ -20,7 +21,6 @@ from pyfunc_scoring_server.responses import (
     STATUS_LINES,
     Reply,
     json_reply,
-    log_access,
     mlflow_error,
     request_id,
     v2_error,
@@ -56,8 +56,9 @@ Route = Callable[[ServingContext, dict, float, str], Reply]
 class ScoringApp:
     """The WSGI callable of one worker."""
 
-    def __init__(self, ctx: ServingContext) -> None:
+    def __init__(self, ctx: ServingContext, access_log: AccessLog) -> None:
         self.ctx = ctx
+        self.access_log = access_log
         self._openapi: bytes | None = None
         self._v2_map = Map(_V2_RULES, strict_slashes=False)
         self._routes: dict[str, dict[str, Route]] = {
@@ -92,7 +93,7 @@ class ScoringApp:
         start_response(STATUS_LINES[reply.status], headers)
         elapsed = perf_counter() - started
         ctx.metrics.observe_request(endpoint, reply.status, elapsed)
-        log_access(environ.get("REMOTE_ADDR", "-"), method, path[:200], reply.status, len(body),
+        self.access_log.log(environ.get("REMOTE_ADDR", "-"), method, path[:200], reply.status, len(body),
                    elapsed * 1000.0, rid)  # fmt: skip
         return [body]
 

@@ -1,4 +1,4 @@
-"""Response building blocks: status lines, JSON bodies, error bodies, request ids, access log.
+"""Response building blocks: status lines, JSON bodies, error bodies, request ids.
 
 A handler returns a :class:`Reply`; the application adds ``Content-Length`` and
 ``X-Request-ID`` and writes it in one piece.
@@ -6,7 +6,6 @@ A handler returns a :class:`Reply`; the application adds ``Content-Length`` and
 
 from __future__ import annotations
 
-import logging
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -37,8 +36,6 @@ STATUS_ERROR_CODES: dict[int, str] = {
 
 MAX_MESSAGE = 1000
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
-
-access_logger = logging.getLogger("pyfunc_scoring_server.access")
 
 
 @dataclass
@@ -102,8 +99,3 @@ def request_id(environ: dict[str, Any]) -> str:
     if given and _REQUEST_ID.fullmatch(given):
         return given
     return f"{getrandbits(64):016x}"
-
-
-def log_access(remote: str, method: str, path: str, status: int, size: int, millis: float, rid: str) -> None:
-    """One line per request."""
-    access_logger.info('%s "%s %s" %d %d %.2fms rid=%s', remote, method, path, status, size, millis, rid)

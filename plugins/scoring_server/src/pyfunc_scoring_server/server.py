@@ -14,20 +14,15 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pyfunc_scoring_server")
 
-#: ``0`` turns the per-request access log off (it is on by default).
-ACCESS_LOG_ENV = "PYFUNC_SCORING_SERVER_ACCESS_LOG"
-
 
 def configure_logging() -> None:
-    """Server messages and the access log go to stderr, one line each."""
+    """Server messages go to stderr, one line each (the access log writes there too)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
     root = logging.getLogger("pyfunc_scoring_server")
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
     root.propagate = False
-    access = logging.getLogger("pyfunc_scoring_server.access")
-    access.setLevel(logging.WARNING if os.environ.get(ACCESS_LOG_ENV, "1") == "0" else logging.INFO)
     # waitress warns about its task queue under any real load; that is what queues are for
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 

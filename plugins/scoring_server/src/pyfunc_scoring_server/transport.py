@@ -111,6 +111,7 @@ class HttpServer:
             channel_timeout=120,
             ident="pyfunc-scoring-server",
             expose_tracebacks=False,
+            clear_untrusted_proxy_headers=False,
         )
         self.server.channel_class = _Channel
 

@@ -43,6 +43,7 @@ def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None 
 
     from pyfunc_core.model.load import load_model
     from pyfunc_core.plugins import get_plugins
+    from pyfunc_scoring_server.access_log import AccessLog
     from pyfunc_scoring_server.app import ScoringApp
     from pyfunc_scoring_server.context import ServingContext
     from pyfunc_scoring_server.metrics import Metrics
@@ -54,7 +55,8 @@ def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None 
     if stop_early:
         return 0
     ctx = ServingContext(model, options, get_plugins().codecs, Metrics(), load_seconds)
-    app = ScoringApp(ctx)
+    access_log = AccessLog()
+    app = ScoringApp(ctx, access_log)
     http = HttpServer(
         app,
         sock,
@@ -78,6 +80,7 @@ def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None 
         drain(stop_early[0], None)
     http.run()
     ctx.stop()
+    access_log.close()
     logger.info("worker %d stopped", os.getpid())
     return 0
 
