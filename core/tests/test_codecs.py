@@ -271,3 +271,11 @@ def test_predictions_to_json_matches_mlflow_bytes(predictions, expected):
 def test_codec_encode_uses_the_same_bytes(codecs):
     codec, _ = find_codec(codecs, JSON)
     assert codec.encode(np.array([1.0])) == b'{"predictions": [1.0]}'
+
+
+@pytest.mark.parametrize("key", ["instances", "inputs"])
+def test_bare_array_for_one_named_tensor_takes_its_dtype(codecs, key):
+    one_named = Schema([TensorSpec("float32", (-1, 2), "x")])
+    data = decode(codecs, {key: [[1.5, 2.5], [3.5, 4.5]]}, one_named).data
+    assert isinstance(data, np.ndarray) and data.dtype == np.float32
+    assert decode(codecs, {key: [[1.5, 2.5]]}, TENSORS).data.dtype == np.float64  # ambiguous: left as is

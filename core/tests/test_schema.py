@@ -289,3 +289,20 @@ def test_params_are_cast_defaulted_and_refused_by_name(caplog):
     with pytest.raises(InvalidParameterError, match="params must be a mapping"):
         enforce_params(["t"], schema)
     assert enforce_params({"t": 1}, None) is None
+
+
+def test_frames_narrow_floats_to_tensor_specs_as_mlflow_casts_them():
+    # A DataFrame carries no tensor dtypes (from JSON: float64 and lists), so floats narrow.
+    one = Schema([TensorSpec("float32", (-1, 2))])
+    assert enforce_schema(pd.DataFrame([[1.0, 2.0]]), one).dtype == np.float32
+    cells = pd.DataFrame({"x": [[1.0, 2.0], [3.0, 4.0]]})
+    assert enforce_schema(cells, one).shape == (2, 2)
+    named = Schema([TensorSpec("float32", (-1, 2), "a"), TensorSpec("int64", (-1,), "n")])
+    out = enforce_schema(pd.DataFrame({"a": [[1.0, 2.0]], "n": [3]}), named)
+    assert out["a"].dtype == np.float32 and out["n"].dtype == np.int64
+    with pytest.raises(InvalidInputError, match="dtype of input 'n' is float64"):
+        enforce_schema(pd.DataFrame({"a": [[1.0, 2.0]], "n": [3.5]}), named)
+    with pytest.raises(InvalidInputError, match="dtype of input 'a' is <U"):
+        enforce_schema(pd.DataFrame({"a": [["x", "y"]], "n": [3]}), named)
+    with pytest.raises(InvalidInputError, match="dtype of input input is float64"):
+        enforce_schema(np.array([[1.0, 2.0]]), one)  # arrays keep their dtype: no narrowing

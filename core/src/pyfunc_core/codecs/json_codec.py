@@ -188,6 +188,8 @@ def _tf_serving(fmt: str, value: Any, schema: Schema | None) -> Any:
     specs = {}
     if schema is not None and schema.is_tensor_spec:
         specs = {s.name: s for s in schema.inputs}
+    # A bare array for a model of one (named or unnamed) tensor is that tensor, as in MLflow.
+    only = next(iter(specs.values())) if len(specs) == 1 else None
     if fmt == INSTANCES:
         if not isinstance(value, list):
             raise InvalidInputError("'instances' must be a list")
@@ -199,10 +201,10 @@ def _tf_serving(fmt: str, value: Any, schema: Schema | None) -> Any:
                     "list objects with the same keys"
                 )
             return {k: _array([v[k] for v in value], specs.get(k), k) for k in keys}
-        return _array(value, specs.get(None), fmt)
+        return _array(value, only, fmt)
     if isinstance(value, dict):
         return {k: _array(v, specs.get(k), k) for k, v in value.items()}
-    return _array(value, specs.get(None), fmt)
+    return _array(value, only, fmt)
 
 
 def _array(value: Any, spec: Any, label: str) -> Any:

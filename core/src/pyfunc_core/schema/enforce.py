@@ -210,12 +210,18 @@ def _enforce_tensors(data: Any, schema: Schema) -> Any:
                     f"The model expects a single unnamed tensor, got {len(data)} named inputs"
                 )
             data = next(iter(data.values()))
-        if isinstance(data, (pd.DataFrame, pd.Series)):
-            data = data.to_numpy()
+        if isinstance(data, pd.Series):
+            data = data.to_frame()
+        if isinstance(data, pd.DataFrame):
+            if data.shape[1] == 1 and _holds_tensors(data.iloc[:, 0]):
+                data = _column_tensor(data.iloc[:, 0], spec)
+            else:
+                data = _frame_floats(data.to_numpy(), spec)
         return _check_tensor(data, spec, "input")
 
     if isinstance(data, pd.DataFrame):
-        data = {c: _column_tensor(data[c]) for c in data.columns}
+        by_name = {s.name: s for s in specs}
+        data = {c: _column_tensor(data[c], by_name.get(c)) for c in data.columns}
     elif isinstance(data, np.ndarray) and len(specs) == 1:
         data = {specs[0].name: data}
     if not isinstance(data, dict):
@@ -228,16 +234,35 @@ def _enforce_tensors(data: Any, schema: Schema) -> Any:
     return {s.name: _check_tensor(data[s.name], s, repr(s.name)) for s in specs}
 
 
-def _column_tensor(col: Any) -> Any:
+def _holds_tensors(col: Any) -> bool:
     import numpy as np
 
     values = col.to_numpy()
-    if values.dtype.kind == "O" and len(values) and isinstance(values[0], (list, np.ndarray)):
+    return values.dtype.kind == "O" and len(values) > 0 and isinstance(values[0], (list, np.ndarray))
+
+
+def _column_tensor(col: Any, spec: TensorSpec | None = None) -> Any:
+    import numpy as np
+
+    values = col.to_numpy()
+    if _holds_tensors(col):
         try:
-            return np.stack([np.asarray(v) for v in values])
+            values = np.stack([np.asarray(v) for v in values])
         except ValueError as exc:
             raise InvalidInputError(f"Column {col.name!r} holds tensors of different shapes") from exc
-    return values
+    return _frame_floats(values, spec)
+
+
+def _frame_floats(values: Any, spec: TensorSpec | None) -> Any:
+    """Floats from a DataFrame narrowed to the spec's float type.
+
+    A frame does not carry tensor dtypes (one parsed from JSON holds float64 or Python
+    lists), so as MLflow casts frame columns to the tensor spec, a float column becomes
+    ``float32`` where the spec says so; every other conversion stays as strict as for arrays.
+    """
+    if spec is None or values.dtype == spec.dtype:
+        return values
+    return values.astype(spec.dtype) if values.dtype.kind == spec.dtype.kind == "f" else values
 
 
 def _check_tensor(value: Any, spec: TensorSpec, label: str) -> Any:
