@@ -14,8 +14,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from pyfunc_conda.backends import ExecutableBackend, RattlerBackend, select_backend
 
+from pyfunc_conda.backends import ExecutableBackend, RattlerBackend, select_backend
 from pyfunc_core.errors import EnvironmentBuildError
 
 
