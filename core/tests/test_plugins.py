@@ -266,6 +266,20 @@ def test_import_failure_is_logged_and_shown_broken(fake_dist, monkeypatch, caplo
     assert "python_model" in plugins.flavors  # the rest still loaded
 
 
+def test_two_distributions_with_one_entry_point_name(fake_dist, monkeypatch):
+    monkeypatch.delenv("PYFUNC_CORE_PLUGINS", raising=False)
+    monkeypatch.delenv("PYFUNC_CORE_STRICT_PLUGINS", raising=False)
+    fake_dist(
+        "pyfunc-good", "2.3", entry_points={"good": "good_plugin"}, modules={"good_plugin": GOOD_PLUGIN}
+    )
+    fake_dist("pyfunc-impostor", "9.9", entry_points={"good": "good_plugin"})
+    plugins = Plugins().load()
+    infos = {i.status: i for i in plugins.infos if i.name == "good"}
+    assert set(infos) == {"ok", "broken"}  # the first found on sys.path wins, as imports do
+    other = ({"pyfunc-good", "pyfunc-impostor"} - {infos["broken"].distribution}).pop()
+    assert infos["broken"].error == f"entry point name 'good' is already used by {other}"
+
+
 def test_allow_list_and_disable(fake_dist, monkeypatch):
     fake_dist(
         "pyfunc-good", "2.3", entry_points={"good": "good_plugin"}, modules={"good_plugin": GOOD_PLUGIN}

@@ -101,15 +101,19 @@ class Plugins:
     def _load_entry_points(self) -> None:
         allow = os.environ.get(ENV_ALLOW_LIST)
         allowed = None if allow is None else {a.strip() for a in allow.split(",") if a.strip()}
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         for ep in sorted(_entry_points(), key=lambda e: e.name):
-            if ep.name in seen:
-                continue
-            seen.add(ep.name)
             dist = getattr(ep, "dist", None)
             dist_name = dist.metadata["Name"] if dist is not None else "?"
             version = dist.version if dist is not None else "?"
             info = PluginInfo(ep.name, dist_name, version)
+            if ep.name in seen:  # the same distribution found twice on sys.path is not a clash
+                if seen[ep.name] != dist_name:
+                    self._fail(
+                        info, BROKEN, f"entry point name {ep.name!r} is already used by {seen[ep.name]}"
+                    )
+                continue
+            seen[ep.name] = dist_name
             if allowed is not None and not ({ep.name, dist_name} & allowed):
                 info.status = DISABLED
                 info.error = f"not in {ENV_ALLOW_LIST}"
