@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -35,8 +36,9 @@ def test_startup_does_not_import_sklearn() -> None:
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'skops', 'scipy'))\n"
         "print(json.dumps({'plugin': 'pyfunc_sklearn.plugin' in sys.modules, 'heavy': heavy}))\n"
     )
+    env = {**os.environ, "PYFUNC_CORE_PLUGINS": "sklearn"}  # other plugins' imports are theirs
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True, env=env
     ).stdout
     report = json.loads(out.strip().splitlines()[-1])
     assert report == {"plugin": True, "heavy": []}
