@@ -8,6 +8,7 @@ orjson parses the body when installed.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any
 
 from pyfunc_core.codecs.base import Codec, ModelRequest
@@ -155,7 +156,23 @@ def _fast_block(rows: list[Any], columns: list[Any] | None, index: Any, schema: 
         if not (np.can_cast(block.dtype, dtype, "safe") or block.dtype.kind in "iu"):
             return None  # the general path reports the offending column
         block = block.astype(dtype)
-    return pd.DataFrame(block, columns=columns, copy=False)
+    return pd.DataFrame(block, columns=_column_index(columns), copy=False)
+
+
+def _column_index(columns: list[Any]) -> Any:
+    """A cached (immutable) pandas Index for a column list: building it anew per request costs
+    more than the rest of decoding a 1-row request."""
+    try:
+        return _cached_index(tuple(columns))
+    except TypeError:  # unhashable labels
+        return columns
+
+
+@functools.lru_cache(maxsize=256)
+def _cached_index(columns: tuple[Any, ...]) -> Any:
+    import pandas as pd
+
+    return pd.Index(list(columns))
 
 
 def _dataframe_records(value: Any, schema: Schema | None) -> Any:
