@@ -1,0 +1,119 @@
+"""The ``generate-dockerfile`` and ``build-docker`` sub-commands (the Docker SDK is imported in callbacks)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import click
+
+from pyfunc_core.cli.errors import one_line_errors
+
+#: How the image installs the model's environment; ``local`` is a virtualenv made with the
+#: base image's python3 (the only one implemented).
+IMAGE_ENV_MANAGERS = ("local",)
+
+_model_option = click.option(
+    "-m", "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model directory."
+)
+
+
+def _build_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    options = [
+        click.option(
+            "--base-image",
+            default=None,
+            help="Base image with python3 (default: python:<the model's major.minor>-slim).",
+        ),
+        click.option(
+            "--extra-ca-cert",
+            "extra_ca_certs",
+            multiple=True,
+            type=click.Path(path_type=Path),
+            help="PEM CA certificate pip trusts during the build (repeatable; not kept in the image).",
+        ),
+        click.option("--pip-index-url", default=None, help="Package index pip uses during the build."),
+        click.option(
+            "--pip-config",
+            default=None,
+            type=click.Path(path_type=Path),
+            help="pip configuration file used during the build (not kept in the image).",
+        ),
+    ]
+    for option in reversed(options):
+        fn = option(fn)
+    return fn
+
+
+def _options(base_image, extra_ca_certs, pip_index_url, pip_config):
+    from pyfunc_docker.options import BuildOptions
+
+    return BuildOptions(base_image, tuple(extra_ca_certs), pip_index_url, pip_config)
+
+
+def _open(model_path: Path):
+    from pyfunc_core.errors import ModelLoadError
+    from pyfunc_core.model.mlmodel import ModelDirectory
+
+    if not (model_path / "MLmodel").is_file():
+        raise ModelLoadError(f"No model directory at '{model_path}' (no MLmodel file there)")
+    return ModelDirectory.open(model_path)
+
+
+@click.command("generate-dockerfile")
+@_model_option
+@click.option(
+    "-d",
+    "--output-directory",
+    "output",
+    default="mlflow-dockerfile",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Directory to write the build context to (new, empty, or an earlier context).",
+)
+@_build_options
+@one_line_errors
+def generate_dockerfile_command(
+    model_path: Path,
+    output: Path,
+    base_image: str | None,
+    extra_ca_certs: tuple[Path, ...],
+    pip_index_url: str | None,
+    pip_config: Path | None,
+) -> None:
+    """Write a build context (Dockerfile, model, wheels, requirements) that `docker build` builds."""
+    from pyfunc_docker.context import write_context
+
+    options = _options(base_image, extra_ca_certs, pip_index_url, pip_config)
+    context = write_context(_open(model_path), output, options)
+    click.echo(f"build context written to {context.path} (base image {context.base_image})")
+    click.echo(f"build it with: docker build -t IMAGE {context.path}")
+
+
+@click.command("build-docker")
+@_model_option
+@click.option("-n", "--name", "image_name", required=True, help="Name (tag) of the image to build.")
+@click.option(
+    "--env-manager",
+    default="local",
+    show_default=True,
+    type=click.Choice(IMAGE_ENV_MANAGERS),
+    help="How the image installs the model's requirements.",
+)
+@_build_options
+@one_line_errors
+def build_docker_command(
+    model_path: Path,
+    image_name: str,
+    env_manager: str,
+    base_image: str | None,
+    extra_ca_certs: tuple[Path, ...],
+    pip_index_url: str | None,
+    pip_config: Path | None,
+) -> None:
+    """Build a serving image for a model, streaming the build's progress."""
+    from pyfunc_docker.image import build_model_image
+
+    options = _options(base_image, extra_ca_certs, pip_index_url, pip_config)
+    image = build_model_image(_open(model_path), options, tag=image_name)
+    click.echo(f"built image {image.tag}; run it with: docker run -p 127.0.0.1:5000:8080 {image.tag}")
