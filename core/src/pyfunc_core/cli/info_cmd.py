@@ -23,16 +23,19 @@ def info_command(model_path: Path, as_json: bool) -> None:
     from pyfunc_core.plugins import get_plugins
 
     model = ModelDirectory.open(model_path)
-    loader = model.loader_module
-    flavor = get_plugins().pm.hook.select_flavor(model=model, registry=get_plugins().flavors)
+    pyfunc_conf = model.meta.pyfunc_conf or {}
+    loader = pyfunc_conf.get("loader_module")
+    flavor = (
+        get_plugins().pm.hook.select_flavor(model=model, registry=get_plugins().flavors) if loader else None
+    )
     sig = model.meta.signature
     data = {
         "path": str(model.path),
         "flavors": sorted(model.meta.flavors),
         "loader_module": loader,
         "loaded_by": flavor.name if flavor else None,
-        "install_hint": None if flavor else f"pip install {install_hint(loader)}",
-        "python_version": model.pyfunc_conf.get("python_version"),
+        "install_hint": f"pip install {install_hint(loader)}" if loader and not flavor else None,
+        "python_version": pyfunc_conf.get("python_version"),
         "signature": sig.to_dict() if sig else None,
         "requirements": model.requirements(),
         "model_uuid": model.meta.model_uuid,
@@ -44,9 +47,7 @@ def info_command(model_path: Path, as_json: bool) -> None:
         return
     click.echo(f"model:        {data['path']}")
     click.echo(f"flavors:      {', '.join(data['flavors'])}")
-    click.echo(
-        f"loader:       {loader} -> {data['loaded_by'] or 'not installed (' + data['install_hint'] + ')'}"
-    )
+    click.echo(f"loader:       {_loader_line(loader, data)}")
     click.echo(f"python:       {data['python_version']}")
     click.echo(f"created:      {data['created']}")
     if sig is None:
@@ -69,3 +70,9 @@ def _describe(spec: object) -> str:
     name = d.get("name")
     opt = "" if d.get("required", True) else "?"
     return f"{name}{opt}: {d['type']}" if name is not None else d["type"]
+
+
+def _loader_line(loader: str | None, data: dict) -> str:
+    if not loader:
+        return "none (no python_function flavor: this model cannot be served as a pyfunc)"
+    return f"{loader} -> {data['loaded_by'] or 'not installed (' + data['install_hint'] + ')'}"
