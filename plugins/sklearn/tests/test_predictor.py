@@ -84,3 +84,16 @@ def test_integer_frame_matches_sklearn(estimators: Any, data: Any) -> None:
         warnings.simplefilter("ignore")
         expected = estimators.logreg_named.predict(ints)
     assert np.array_equal(predictor.predict(ints), expected)
+
+
+def test_mixed_numeric_and_object_frames(estimators: Any, data: Any) -> None:
+    """Int and float columns become one float array; anything else stays a DataFrame."""
+    frame = data.Xdf[:10].copy()
+    frame["f0"] = frame["f0"].round().astype("int64")
+    predictor = SklearnPredictor(estimators.logreg)
+    assert predictor.predict(frame).tolist() == estimators.logreg.predict(frame.to_numpy(float)).tolist()
+    frame["f1"] = frame["f1"] > 0  # booleans beside numbers: pandas gives objects
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # scikit-learn notes the names, as it does for MLflow
+        expected = estimators.logreg.predict(frame)
+        assert predictor.predict(frame).tolist() == expected.tolist()

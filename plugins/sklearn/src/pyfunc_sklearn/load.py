@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 import warnings
 from pathlib import Path
@@ -12,8 +11,6 @@ from pyfunc_core.model.mlmodel import ModelDirectory
 from pyfunc_sklearn import serialization
 from pyfunc_sklearn.constants import FLAVOR_NAME, PICKLE, SklearnVersionWarning
 from pyfunc_sklearn.predictor import SklearnPredictor
-
-logger = logging.getLogger("pyfunc_sklearn")
 
 
 def load_model(path: str | Path, *, skops_trusted_types: Sequence[str] | None = None) -> Any:
@@ -75,7 +72,6 @@ def _warn_on_version_mismatch(model_dir: ModelDirectory, saved_version: str | No
             f"{installed} is installed; predictions may differ or fail. Install "
             f"scikit-learn=={saved_version} to be sure (the model's requirements.txt pins it)"
         )
-        logger.warning(message)
         warnings.warn(message, SklearnVersionWarning, stacklevel=3)
 
 

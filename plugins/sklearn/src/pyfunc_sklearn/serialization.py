@@ -96,6 +96,11 @@ def read(
             f"'{path.name}' has unknown serialization_format {serialization_format!r} "
             f"(known: {', '.join(SERIALIZATION_FORMATS)})"
         )
+    if serialization_format == SKOPS:
+        try:
+            import skops.io  # noqa: F401
+        except ImportError:
+            raise ModelLoadError(f"Model file '{path}' is in the skops format: pip install skops") from None
     try:
         if serialization_format == SKOPS:
             return _read_skops(path, trusted)
