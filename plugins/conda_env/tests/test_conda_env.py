@@ -42,7 +42,13 @@ def test_prepare_builds_once_then_reuses(tmp_path, conda_model, run_cli):
     assert (env / ".pyfunc-env.json").stat().st_mtime_ns == stamp
 
 
-def test_predict_runs_in_the_conda_environment(tmp_path, conda_model, run_cli):
+@pytest.fixture(scope="module")
+def shared_root(tmp_path_factory):
+    """One environment cache for the tests that only need a ready environment."""
+    return tmp_path_factory.mktemp("shared-envs")
+
+
+def test_predict_runs_in_the_conda_environment(tmp_path, shared_root, conda_model, run_cli):
     data = tmp_path / "input.json"
     data.write_text(json.dumps({"inputs": [[1], [2]]}))
     out = run_cli(
@@ -98,7 +104,7 @@ def test_concurrent_prepare_builds_one_environment(tmp_path, conda_model):
     assert all(str(built) in out for out, _ in results)
 
 
-def test_serves_over_http_from_the_conda_environment(tmp_path, conda_model):
+def test_serves_over_http_from_the_conda_environment(tmp_path, shared_root, conda_model):
     pytest.importorskip("pyfunc_scoring_server.server", reason="pyfunc-scoring-server is not installed")
     import signal
     import socket
@@ -109,7 +115,7 @@ def test_serves_over_http_from_the_conda_environment(tmp_path, conda_model):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "PYFUNC_CORE_ENV_ROOT": str(tmp_path / "envs"), "PYFUNC_CONDA_BACKEND": "rattler"}
+    env = {**os.environ, "PYFUNC_CORE_ENV_ROOT": str(shared_root), "PYFUNC_CONDA_BACKEND": "rattler"}
     log = tmp_path / "serve.log"
     cmd = [sys.executable, "-m", "pyfunc_core", "serve", "-m", str(conda_model), "--port", str(port)]
     with open(log, "wb") as out:
@@ -142,4 +148,5 @@ def test_serves_over_http_from_the_conda_environment(tmp_path, conda_model):
                 proc.kill()
                 proc.wait(timeout=10)
                 pytest.fail("serve did not stop within 60s of SIGTERM")
-    assert "building a conda environment with rattler" in log.read_text()
+    served_from = f"{shared_root}{os.sep}conda-"  # built here, or reused from the predict test
+    assert f"reusing environment {served_from}" in log.read_text() or f"s: {served_from}" in log.read_text()
