@@ -12,7 +12,6 @@ if TYPE_CHECKING:
 
 ENV_MANAGER_HINTS = {
     "virtualenv": "pyfunc-virtualenv",
-    "uv": "pyfunc-virtualenv",
     "conda": "pyfunc-conda",
     "docker": "pyfunc-docker",
 }
