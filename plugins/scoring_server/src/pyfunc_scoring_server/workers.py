@@ -15,6 +15,7 @@ import signal
 import socket
 import sys
 import time
+import warnings
 from typing import TYPE_CHECKING
 
 from pyfunc_core.errors import PyfuncError
@@ -49,6 +50,9 @@ def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None 
     from pyfunc_scoring_server.metrics import Metrics
     from pyfunc_scoring_server.transport import HttpServer
 
+    # scikit-learn warns on every forest predict run concurrently from several threads (its
+    # per-thread config cannot follow joblib's sequential path); the predictions are right.
+    warnings.filterwarnings("ignore", message=r"`sklearn\.utils\.parallel\.delayed` should be used")
     started = time.perf_counter()
     model = load_model(options.model_path)
     load_seconds = time.perf_counter() - started
