@@ -193,3 +193,114 @@ def start_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[
     yield start
     for server in started:
         server.stop()
+
+
+# -- model directories written by the real MLflow -------------------------------------------
+
+MLFLOW_REQUIREMENT = "mlflow-skinny==3.17.2"
+#: MLflow's TensorFlow flavor imports pandas; inferring a signature needs scipy.
+MLFLOW_EXTRAS = ("pandas", "scipy")
+MAKE_MODELS = Path(__file__).parent / "mlflow_side" / "make_models.py"
+INSTALL_TIMEOUT = 1500
+SCRIPT_TIMEOUT = 900
+
+
+def _cache_root() -> Path:
+    return Path(os.environ.get("PYFUNC_CORE_TEST_CACHE", Path.home() / ".cache" / "pyfunc-core-tests"))
+
+
+def _mlflow_pins() -> list[str]:
+    """MLflow plus the host's exact TensorFlow build and Keras, so the saved files match."""
+    from importlib import metadata
+
+    from pyfunc_tensorflow.framework import tensorflow_distribution
+
+    found = tensorflow_distribution()
+    assert found is not None, "TensorFlow is not installed"
+    return [
+        MLFLOW_REQUIREMENT,
+        f"{found[0]}=={found[1]}",
+        f"keras=={metadata.version('keras')}",
+        *MLFLOW_EXTRAS,
+    ]
+
+
+def _digest(*parts: str) -> str:
+    import hashlib
+
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def _run(cmd: list[str], timeout: float, what: str) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{what} timed out after {timeout:.0f}s: {' '.join(cmd)}")
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        pytest.fail(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
+
+
+def _cached(final: Path, build: Callable[[Path], None]) -> Path:
+    """``final``, built once per machine: into a temporary sibling, then renamed into place."""
+    import shutil
+
+    if (final / ".complete").is_file():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        build(tmp)
+        (tmp / ".complete").write_text("ok", encoding="utf-8")
+        shutil.rmtree(final, ignore_errors=True)
+        try:
+            tmp.rename(final)
+        except OSError:  # a concurrent run got there first; its copy is as good
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def _build_mlflow_venv(dest: Path) -> None:
+    # pip, not uv: pip's wheel cache already holds the TensorFlow wheel the host installed.
+    _run([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
+    python = str(dest / "bin" / "python")
+    pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    _run([*pip, *_mlflow_pins()], INSTALL_TIMEOUT, "installing MLflow and TensorFlow")
+    _run([python, "-c", "import mlflow.tensorflow, mlflow.keras"], 300, "importing mlflow.tensorflow")
+
+
+@pytest.fixture(scope="session")
+def mlflow_python() -> Path:
+    """The Python of a cached virtualenv with MLflow and the host's TensorFlow and Keras.
+
+    Kept apart from the scikit-learn tests' MLflow venv (``mlflow-tensorflow-venv-*``); built
+    once per machine under ``$PYFUNC_CORE_TEST_CACHE`` (default ``~/.cache/pyfunc-core-tests``).
+    """
+    tag = f"py{sys.version_info[0]}{sys.version_info[1]}-{_digest(*_mlflow_pins())}"
+    venv = _cached(_cache_root() / f"mlflow-tensorflow-venv-{tag}", _build_mlflow_venv)
+    return venv / "bin" / "python"
+
+
+@pytest.fixture(scope="session")
+def mlflow_models(mlflow_python: Path) -> dict[str, Any]:
+    """Directories saved by ``mlflow.tensorflow`` / ``mlflow.keras`` and MLflow's predictions.
+
+    ``{"root": Path, "mlflow_version": str, "cases": {name: {input, output (+ kinds)}}}``;
+    cached beside the venv, keyed by the script and the venv.
+    """
+    import json
+
+    script = MAKE_MODELS.read_text(encoding="utf-8")
+    tag = _digest(str(mlflow_python), script, *_mlflow_pins())
+
+    def generate(out: Path) -> None:
+        out.mkdir(parents=True)
+        _run([str(mlflow_python), str(MAKE_MODELS), str(out)], SCRIPT_TIMEOUT, "saving models with MLflow")
+
+    root = _cached(_cache_root() / f"mlflow-tensorflow-models-{tag}", generate)
+    report = json.loads((root / "cases.json").read_text(encoding="utf-8"))
+    return {"root": root, **report}

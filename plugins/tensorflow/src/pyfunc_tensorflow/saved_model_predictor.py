@@ -77,8 +77,10 @@ class ExportedKerasPredictor:
             raise ModelLoadError("The exported Keras model has no 'serve' endpoint")
         self.raw_model = loaded
         self._serve = serve
-        args = serve.structured_input_signature[0]
-        self._structure = args[0] if len(args) == 1 else list(args)
+        # A restored endpoint keeps its traced signatures on its concrete functions; the first
+        # positional argument is the model's input (later ones are Keras' training/mask).
+        traced = getattr(serve, "concrete_functions", None) or [serve]
+        self._structure = traced[0].structured_input_signature[0][0]
         self._specs = tf.nest.flatten(self._structure)
         self.input_names = [s.name or f"input_{i}" for i, s in enumerate(self._specs)]
 
