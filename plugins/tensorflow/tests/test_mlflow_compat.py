@@ -12,7 +12,7 @@ import yaml
 
 from pyfunc_core import load_model
 
-CASES = ["tf_keras_multi", "tf_keras_single", "keras3_single", "keras3_exported"]
+CASES = ["tf_keras_multi", "tf_keras_single", "tf_module", "keras3_single", "keras3_exported"]
 
 
 def decode(kind: str, data: Any) -> Any:

@@ -47,6 +47,21 @@ def single_input_keras():
 REQUIREMENTS = [f"keras=={keras.__version__}"]
 
 
+def linear_module():
+    import tensorflow as tf
+
+    class Linear(tf.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = tf.Variable([[1.0], [2.0]])
+
+        @tf.function(input_signature=[tf.TensorSpec([None, 2], tf.float32, name="x")])
+        def __call__(self, x):
+            return {"y": tf.matmul(x, self.w), "z": x * 2.0}
+
+    return Linear()
+
+
 def encode(value):
     """(kind, JSON-able data) for a prediction or an input."""
     if isinstance(value, pd.DataFrame):
@@ -71,6 +86,11 @@ def main(out: Path) -> None:
         ),
         "tf_keras_single": (
             lambda p: mlflow.tensorflow.save_model(single_input_keras(), p, input_example=X[:2]),
+            X,
+        ),
+        # mlflow.tensorflow with a tf.Module: model_type tf2-module, called on one tensor
+        "tf_module": (
+            lambda p: mlflow.tensorflow.save_model(linear_module(), p, pip_requirements=REQUIREMENTS),
             X,
         ),
         # MLflow's Keras 3 flavor: loader_module mlflow.keras, no signature, DataFrame in and out.
