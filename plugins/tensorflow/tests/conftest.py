@@ -261,7 +261,18 @@ def _cached(final: Path, build: Callable[[Path], None]) -> Path:
             pass
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    _prune_older(final)
     return final
+
+
+def _prune_older(final: Path) -> None:
+    """Remove earlier builds of the same kind (other keys), which a version change left behind."""
+    import shutil
+
+    prefix = final.name.rsplit("-", 1)[0] + "-"
+    for sibling in final.parent.glob(prefix + "*"):
+        if sibling != final and ".tmp-" not in sibling.name and (sibling / ".complete").is_file():
+            shutil.rmtree(sibling, ignore_errors=True)
 
 
 def _build_mlflow_venv(dest: Path) -> None:
