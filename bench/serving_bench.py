@@ -2,7 +2,7 @@
 
 Run from the repository root with the dev venv (it has scikit-learn, waitress and our server):
 
-    .venv/bin/python bench/serving_bench.py                 # everything, ~10 minutes
+    .venv/bin/python bench/serving_bench.py                 # everything, ~15-20 minutes
     .venv/bin/python bench/serving_bench.py --quick --only pyfunc,mlflow --models logreg
 
 See bench/README.md for what is measured and how.
@@ -216,10 +216,14 @@ def drive_rounds(up: list[Contender], scenarios: list[str], ctx, results: Result
                 spec = c.running.spec
                 body = bodies[(spec.protocol, rows)]
                 lua = wrk_load.write_lua(lua_dir / f"{body.stem}.lua", body)
-                if args.warmup > 0:
-                    wrk_load.run(wrk, spec.infer_url, lua, conns, args.warmup)
                 duration = max(args.duration, MIN_DURATION_S.get(sc, 0.0))
-                r = wrk_load.run(wrk, spec.infer_url, lua, conns, duration)
+                try:
+                    if args.warmup > 0:
+                        wrk_load.run(wrk, spec.infer_url, lua, conns, args.warmup)
+                    r = wrk_load.run(wrk, spec.infer_url, lua, conns, duration)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    print(f"  {c.key:12s} {c.model:6s} {sc:10s} load failed: {exc}", flush=True)
+                    continue
                 run = Run(
                     spec.server, spec.label, c.model, sc, rows, conns, r.ok_per_s, r.p50_ms,
                     r.p99_ms, r.errors, r.requests,
