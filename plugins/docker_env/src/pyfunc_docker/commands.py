@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
 from pyfunc_core.cli.errors import one_line_errors
+
+if TYPE_CHECKING:
+    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_docker.options import BuildOptions
 
 #: How the image installs the model's environment; ``local`` is a virtualenv made with the
 #: base image's python3 (the only one implemented).
@@ -45,13 +49,18 @@ def _build_options(fn: Callable[..., Any]) -> Callable[..., Any]:
     return fn
 
 
-def _options(base_image, extra_ca_certs, pip_index_url, pip_config):
+def _options(
+    base_image: str | None,
+    extra_ca_certs: tuple[Path, ...],
+    pip_index_url: str | None,
+    pip_config: Path | None,
+) -> BuildOptions:
     from pyfunc_docker.options import BuildOptions
 
     return BuildOptions(base_image, tuple(extra_ca_certs), pip_index_url, pip_config)
 
 
-def _open(model_path: Path):
+def _open(model_path: Path) -> ModelDirectory:
     from pyfunc_core.errors import ModelLoadError
     from pyfunc_core.model.mlmodel import ModelDirectory
 
