@@ -66,3 +66,14 @@ def test_prepare_env_reuses_the_image(
     assert second.returncode == 0, second.stderr[-3000:]
     assert "reusing image pyfunc-regression:" in second.stderr
     assert "Step 1/" not in second.stderr
+
+
+def test_predict_in_the_docker_environment_is_refused(
+    cli: Callable[..., Any], sklearn_model: tuple[Path, Any], build_env: dict[str, str], docker_daemon: Any
+) -> None:
+    result = cli(
+        "predict", "-m", str(sklearn_model[0]), "--env-manager", "docker", "--content-type", "json",
+        env=build_env,
+    )  # fmt: skip
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "runs `pyfunc-core serve` only" in result.stderr
