@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from math import prod
 from typing import TYPE_CHECKING, Any
 
@@ -193,8 +194,27 @@ def _combine(tensors: list[tuple[str, Any, str | None]], content_type: Any, sche
     if as_frame:
         return _frame(tensors)
     if len(tensors) == 1:
-        return tensors[0][1]
+        value = tensors[0][1]
+        if (
+            columns
+            and getattr(value, "ndim", 0) == 2
+            and value.shape[1] == len(columns)
+            and value.dtype.kind in "biuf"
+        ):
+            # one [rows, columns] tensor for a column signature (mlserver-sklearn style): the
+            # frame the signature would build, with a cached column index
+            import pandas as pd
+
+            return pd.DataFrame(value, columns=_column_index(tuple(schema.input_names())), copy=False)  # type: ignore[union-attr]
+        return value
     return {name: value for name, value, _ in tensors}
+
+
+@functools.lru_cache(maxsize=64)
+def _column_index(names: tuple[Any, ...]) -> Any:
+    import pandas as pd
+
+    return pd.Index(list(names))
 
 
 def _frame(tensors: list[tuple[str, Any, str | None]]) -> Any:

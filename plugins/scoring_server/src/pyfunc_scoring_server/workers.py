@@ -64,7 +64,7 @@ def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None 
     http = HttpServer(
         app,
         sock,
-        threads=options.threads,
+        threads=request_threads(options),
         max_body_size=options.max_body_size,
         is_idle=lambda: ctx.in_flight == 0,
     )
@@ -87,6 +87,13 @@ def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None 
     access_log.close()
     logger.info("worker %d stopped", os.getpid())
     return 0
+
+
+def request_threads(options: ServeOptions) -> int:
+    """waitress threads: with batching, enough waiting requests to fill a batch (up to 64)."""
+    if options.batch_max_size > 0:
+        return max(options.threads, min(options.batch_max_size, 64))
+    return options.threads
 
 
 class Supervisor:
