@@ -148,8 +148,17 @@ def test_bad_input_is_400_naming_the_problem(server: Any, payload: Any, needle: 
 
 def test_oversized_body_is_413(server: Any) -> None:
     rows = [[float(i), float(i)] for i in range(2000)]
-    resp = server.post("/invocations", {"dataframe_split": {"columns": ["a", "b"], "data": rows}})
+    resp = server.post(
+        "/invocations",
+        {"dataframe_split": {"columns": ["a", "b"], "data": rows}},
+        headers={"X-Request-ID": "big-1"},
+    )
     assert_error(resp, 413, "REQUEST_ENTITY_TOO_LARGE")
+    assert resp.headers["X-Request-ID"] == "big-1"
+    # a chunked body has no Content-Length to refuse it by
+    chunks = (b'{"dataframe_split": {"columns": ["a", "b"], "data": [' + b"[1, 1], " * 2000 + b"[1, 1]]}}",)
+    chunked = server.post("/invocations", data=iter(chunks), headers={"Content-Type": "application/json"})
+    assert_error(chunked, 413, "REQUEST_ENTITY_TOO_LARGE")
     assert server.post("/invocations", split_body([1], [1])).status_code == 200
 
 
@@ -203,6 +212,7 @@ def test_request_ids_and_access_log(server: Any) -> None:
     lines = [line for line in log.splitlines() if "rid=abc-123" in line]
     assert len(lines) == 1 and '"POST /invocations" 200' in lines[0]
     assert any('"GET /nope" 404' in line and "rid=err-1" in line for line in log.splitlines())
+    assert any('"POST /invocations" 413' in line and "rid=big-1" in line for line in log.splitlines())
 
 
 def test_many_clients_get_their_own_answers(server: Any) -> None:

@@ -97,6 +97,14 @@ class ScoringApp:
                    elapsed * 1000.0, rid)  # fmt: skip
         return [body]
 
+    def transport_error(
+        self, addr: Any, method: str | None, path: str | None, status: int, size: int, rid: str
+    ) -> None:
+        """Account for a request that waitress refused before the application saw it."""
+        remote = addr[0] if isinstance(addr, tuple) and addr else "-"
+        self.ctx.metrics.observe_request("transport", status, 0.0)
+        self.access_log.log(remote, method or "-", (path or "-")[:200], status, size, 0.0, rid)
+
     def _dispatch(
         self, environ: dict[str, Any], method: str, path: str, started: float, rid: str
     ) -> tuple[Reply, str]:

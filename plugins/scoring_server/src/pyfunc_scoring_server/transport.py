@@ -20,7 +20,7 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.task import ErrorTask, WSGITask
 
-from pyfunc_scoring_server.responses import STATUS_ERROR_CODES, clip
+from pyfunc_scoring_server.responses import STATUS_ERROR_CODES, clip, request_id
 
 logger = logging.getLogger("pyfunc_scoring_server")
 
@@ -56,7 +56,14 @@ class _JsonErrorTask(ErrorTask):
             }
         )
         self.status = f"{code} {error.reason}"
+        request = self.request
+        rid = request_id({"HTTP_X_REQUEST_ID": request.headers.get("X_REQUEST_ID")})
         self.response_headers.append(("Content-Type", "application/json"))
+        self.response_headers.append(("X-Request-ID", rid))
+        hook = getattr(self.channel.server, "pyfunc_error_hook", None)
+        if hook is not None:
+            hook(self.channel.addr, getattr(request, "command", None), getattr(request, "path", None), code,
+                 len(body), rid)  # fmt: skip
         self.set_close_on_finish()
         self.content_length = len(body)
         self.write(body)
@@ -91,6 +98,7 @@ class HttpServer:
         threads: int,
         max_body_size: int,
         is_idle: Callable[[], bool],
+        on_error: Callable[..., None] | None = None,
     ) -> None:
         self._map: dict[int, Any] = {}
         self._is_idle = is_idle
@@ -114,6 +122,8 @@ class HttpServer:
             clear_untrusted_proxy_headers=False,
         )
         self.server.channel_class = _Channel
+        # errors waitress answers itself (body too large, malformed HTTP) still get logged
+        self.server.pyfunc_error_hook = on_error
 
     def run(self) -> None:
         """Serve until :meth:`drain` has finished (returns normally)."""

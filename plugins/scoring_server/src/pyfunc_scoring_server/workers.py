@@ -67,6 +67,7 @@ def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None 
         threads=request_threads(options),
         max_body_size=options.max_body_size,
         is_idle=lambda: ctx.in_flight == 0,
+        on_error=app.transport_error,
     )
 
     def drain(signum: int, frame: object) -> None:
