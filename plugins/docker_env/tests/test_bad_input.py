@@ -82,3 +82,29 @@ def test_unknown_base_image(
     )  # fmt: skip
     err = _one_line_error(result)
     assert "Base image 'pyfunc-no-such-base-image:0' is not available locally and could not be pulled" in err
+
+
+@pytest.mark.slow
+def test_invalid_image_name(
+    cli: Callable[..., Any], sklearn_model: tuple[Path, Any], build_flags: list[str]
+) -> None:
+    result = cli("build-docker", "-m", str(sklearn_model[0]), "-n", "Bad Name:1", *build_flags, timeout=300)
+    err = _one_line_error(result)
+    assert "invalid reference format" in err
+
+
+@pytest.mark.slow
+def test_uninstallable_requirement_fails_the_build_with_pips_message(
+    cli: Callable[..., Any], golden_dir: Path, build_flags: list[str], tmp_path: Path
+) -> None:
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(golden_dir / "model", model)
+    (model / "requirements.txt").write_text("pyfunc-docker-no-such-distribution==1.0\n")
+    result = cli(
+        "build-docker", "-m", str(model), "-n", "pyfunc-docker-test-never:2", *build_flags, timeout=900
+    )
+    err = _one_line_error(result)
+    assert "docker build failed" in err
+    assert "pyfunc-docker-no-such-distribution" in err  # pip's own explanation is shown
