@@ -128,22 +128,34 @@ def ensure_csv(rows: int) -> Path:
 
 
 def timed(cmd: list[str], env: dict[str, str] | None = None, timeout: float = 7200) -> dict:
-    """Wall time, peak RSS (MiB) and exit code of ``cmd`` run as a child process."""
-    started = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.communicate()
-        return {"ok": False, "seconds": timeout, "error": f"timed out after {timeout:.0f}s"}
-    seconds = time.perf_counter() - started
-    # communicate() reaped the child; its peak RSS is the max over children so far.
-    import resource
+    """Wall time, peak RSS (MiB, of that process alone) and exit code of ``cmd``."""
+    import tempfile
+    import threading
 
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=err)
+        killer = threading.Timer(timeout, proc.kill)
+        killer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)  # per-child rusage, unlike RUSAGE_CHILDREN
+        finally:
+            killer.cancel()
+        seconds = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read(), err.read()
+    if seconds >= timeout:
+        return {"ok": False, "seconds": seconds, "error": f"stopped after {timeout:.0f}s"}
     tail = stderr.decode(errors="replace").strip().splitlines()[-3:]
-    return {"ok": proc.returncode == 0, "seconds": seconds, "rss_mib": rss, "stdout": stdout, "stderr": tail}
+    return {
+        "ok": proc.returncode == 0,
+        "seconds": seconds,
+        "rss_mib": usage.ru_maxrss / 1024,
+        "stdout": stdout,
+        "stderr": tail,
+    }
 
 
 def digest(path: Path) -> str:
@@ -234,7 +246,6 @@ def main() -> int:
             f"predict on the DataFrame {parts['predict_s']:.2f}s, predict on a numpy array "
             f"{parts['predict_array_s']:.2f}s ({rows / parts['predict_array_s']:,.0f} rows/s)",
         ]
-    lines.append("peak RSS is the maximum over this script's children so far (a running maximum).")
     table = "\n".join(lines)
     print("\n" + table)
     (WORK / f"results-{rows}.md").write_text(table + "\n")
