@@ -119,8 +119,27 @@ def test_two_workers_serve_concurrent_clients(two_workers: Any) -> None:
     for _ in range(4):
         text = two_workers.get("/metrics").text
         assert metric(text, "pyfunc_requests_total", endpoint="/invocations", status="200") == before + 240
-    ready = [line for line in two_workers.output().splitlines() if "ready: model" in line]
-    assert len({line.split("worker ")[1].split()[0] for line in ready}) == 2
+    assert len(set(worker_pids(two_workers))) == 2
+
+
+def worker_pids(server: Any) -> list[int]:
+    ready = [line for line in server.output().splitlines() if "ready: model" in line]
+    return [int(line.split("worker ")[1].split()[0]) for line in ready]
+
+
+def test_a_dead_worker_is_replaced(two_workers: Any) -> None:
+    import os
+
+    first = worker_pids(two_workers)[0]
+    os.kill(first, signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while len(worker_pids(two_workers)) < 3 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert len(worker_pids(two_workers)) == 3
+    assert "starting a new one" in two_workers.output()
+    for i in range(10):
+        assert two_workers.post("/invocations", split_body([i], [0])).json() == {"predictions": [float(i)]}
+    assert two_workers.proc.poll() is None
 
 
 def test_sigterm_drains_in_flight_requests(start_server: Any, models: dict) -> None:
