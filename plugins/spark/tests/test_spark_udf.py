@@ -194,6 +194,13 @@ def test_spark_predict_command(spark, pyfunc_cli, models, features, tmp_path):
     )
     again = pyfunc_cli(*args)
     assert again.exit_code == 1 and "already exists" in again.stderr
+    bad = tmp_path / "bad.csv"
+    features.head(100).assign(f2="text").to_csv(bad, index=False)
+    failed = pyfunc_cli(
+        "spark-predict", "-m", str(models["regressor"]), "-i", str(bad), "-o", str(tmp_path / "o1")
+    )
+    assert failed.exit_code == 1
+    assert failed.stderr.strip().splitlines()[-1].startswith("Error: Incompatible input types for column f2")
     missing = pyfunc_cli(
         "spark-predict", "-m", str(tmp_path / "nope"), "-i", str(source), "-o", str(tmp_path / "o2")
     )

@@ -55,9 +55,9 @@ def spark_predict_command(
         raise InvalidParameterError(f"Output '{output_path}' already exists: pass --overwrite to replace it")
     if not Path(input_path).exists() and "://" not in input_path:
         raise FileNotFoundError(f"Input '{input_path}' does not exist")
-    if master.startswith("local"):
-        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers see our plugins
     running = SparkSession.getActiveSession()  # reused as is (and left running) when there is one
+    if running is None and master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # local workers see our plugins
     spark = running or SparkSession.builder.master(master).appName("pyfunc-core spark-predict").getOrCreate()
     try:
         udf = spark_udf(spark, model_path, result_type=result_type, env_manager=env_manager)
@@ -72,7 +72,10 @@ def spark_predict_command(
             scored = scored.select(*frame.columns, f"{prediction_column}.*")
         writer = scored.write.mode("overwrite" if overwrite else "errorifexists")
         try:
-            writer.csv(output_path, header=True) if output_format == "csv" else writer.parquet(output_path)
+            if output_format == "csv":
+                writer.csv(output_path, header=True)
+            else:
+                writer.parquet(output_path)
         except Exception as exc:
             raise InvalidInputError(spark_error_message(exc)) from None
     finally:
