@@ -25,7 +25,8 @@ class AccessLog:
     def __init__(self, stream: TextIO | None = None, interval: float = 0.1) -> None:
         self.enabled = os.environ.get(ACCESS_LOG_ENV, "1") != "0"
         self._stream = stream or sys.stderr
-        self._lines: deque[str] = deque()
+        # bounded: if stderr stops draining, old lines are dropped instead of memory growing
+        self._lines: deque[str] = deque(maxlen=100_000)
         self._interval = interval
         self._pid = os.getpid()
         self._second = -1

@@ -9,9 +9,6 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any, Callable, Iterable
 
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
-
 from pyfunc_scoring_server import health, v2
 from pyfunc_scoring_server.access_log import AccessLog
 from pyfunc_scoring_server.context import ServingContext, internal_error
@@ -28,16 +25,17 @@ from pyfunc_scoring_server.responses import (
 
 V2_PREFIX = "/v2"
 
-_V2_RULES = [
-    Rule("/v2", endpoint="server_metadata", methods=["GET"]),
-    Rule("/v2/health/live", endpoint="live", methods=["GET"]),
-    Rule("/v2/health/ready", endpoint="ready", methods=["GET"]),
-    Rule("/v2/models/<name>", endpoint="model_metadata", methods=["GET"]),
-    Rule("/v2/models/<name>/versions/<version>", endpoint="model_metadata", methods=["GET"]),
-    Rule("/v2/models/<name>/ready", endpoint="model_ready", methods=["GET"]),
-    Rule("/v2/models/<name>/versions/<version>/ready", endpoint="model_ready", methods=["GET"]),
-    Rule("/v2/models/<name>/infer", endpoint="infer", methods=["POST"]),
-    Rule("/v2/models/<name>/versions/<version>/infer", endpoint="infer", methods=["POST"]),
+#: (path, endpoint, method) of the parametrised V2 routes, matched by werkzeug.
+V2_ROUTES = [
+    ("/v2", "server_metadata", "GET"),
+    ("/v2/health/live", "live", "GET"),
+    ("/v2/health/ready", "ready", "GET"),
+    ("/v2/models/<name>", "model_metadata", "GET"),
+    ("/v2/models/<name>/versions/<version>", "model_metadata", "GET"),
+    ("/v2/models/<name>/ready", "model_ready", "GET"),
+    ("/v2/models/<name>/versions/<version>/ready", "model_ready", "GET"),
+    ("/v2/models/<name>/infer", "infer", "POST"),
+    ("/v2/models/<name>/versions/<version>/infer", "infer", "POST"),
 ]
 
 #: Metric label of each V2 endpoint (route templates, never raw paths).
@@ -60,7 +58,7 @@ class ScoringApp:
         self.ctx = ctx
         self.access_log = access_log
         self._openapi: bytes | None = None
-        self._v2_map = Map(_V2_RULES, strict_slashes=False)
+        self._v2_map: Any = None
         self._routes: dict[str, dict[str, Route]] = {
             "/invocations": {"POST": lambda c, e, s, r: invocations(c, e, s)},
             "/ping": {"GET": lambda c, e, s, r: health.ping(c)},
@@ -128,6 +126,13 @@ class ScoringApp:
     def _v2(
         self, environ: dict[str, Any], method: str, path: str, started: float, rid: str
     ) -> tuple[Reply, str]:
+        from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+        if self._v2_map is None:  # built on first use: werkzeug's import is not free at start-up
+            from werkzeug.routing import Map, Rule
+
+            rules = [Rule(p, endpoint=e, methods=[m]) for p, e, m in V2_ROUTES]
+            self._v2_map = Map(rules, strict_slashes=False)
         adapter = self._v2_map.bind("localhost", path_info=path)
         try:
             endpoint, args = adapter.match(path, method=method)

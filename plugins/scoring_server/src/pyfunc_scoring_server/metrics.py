@@ -25,8 +25,9 @@ class Metrics:
     """The server's metrics; label children are cached so a request costs two dict lookups."""
 
     def __init__(self) -> None:
-        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+        from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 
+        disable_created_metrics()  # no *_created series: they double the exposition for nothing
         self.multiprocess = multiprocess_enabled()
         self.registry = None if self.multiprocess else CollectorRegistry()
         reg = self.registry
