@@ -11,10 +11,12 @@ bookworm with python3, imported with ``docker import``):
   estimator saved by ``mlflow.sklearn.save_model`` (MLflow 3.17.2, from
   ``bench/.work/venvs/mlflow``), with only its ``FROM`` line pointed at BASE and the lines
   the Debian base needs to build it (``python`` on PATH, ``PIP_BREAK_SYSTEM_PACKAGES``, the
-  host CA bundle for pip) — MLflow's own steps (nginx, ``pip install mlflow``, the model's
-  requirements) are unchanged.
+  host CA bundle for pip) plus ``PIP_NO_CACHE_DIR=1`` as in ours, so neither keeps a pip
+  cache — MLflow's own steps (nginx, ``pip install mlflow``, the model's requirements) are
+  unchanged.
 
-Sizes are the daemon's ``Size`` of each image, with the base's size subtracted too.
+Sizes are the daemon's ``Size`` of each image, with the base's size subtracted too. Build
+seconds include Docker's layer cache: run it on a fresh daemon for cold figures.
 Run as root on a machine where ``plugins/docker_env/ci-setup.sh`` ran::
 
     .venv/bin/python bench/docker_image_size.py
