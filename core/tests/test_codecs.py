@@ -279,3 +279,9 @@ def test_bare_array_for_one_named_tensor_takes_its_dtype(codecs, key):
     data = decode(codecs, {key: [[1.5, 2.5], [3.5, 4.5]]}, one_named).data
     assert isinstance(data, np.ndarray) and data.dtype == np.float32
     assert decode(codecs, {key: [[1.5, 2.5]]}, TENSORS).data.dtype == np.float64  # ambiguous: left as is
+
+
+def test_json_integers_take_a_narrower_integer_tensor_type_when_they_fit(codecs):
+    ids = Schema([TensorSpec("int32", (-1, 2), "ids")])
+    assert decode(codecs, {"inputs": {"ids": [[1, 2]]}}, ids).data["ids"].dtype == np.int32
+    assert decode(codecs, {"inputs": {"ids": [[1, 2**40]]}}, ids).data["ids"].dtype == np.int64

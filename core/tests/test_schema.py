@@ -306,3 +306,15 @@ def test_frames_narrow_floats_to_tensor_specs_as_mlflow_casts_them():
         enforce_schema(pd.DataFrame({"a": [["x", "y"]], "n": [3]}), named)
     with pytest.raises(InvalidInputError, match="dtype of input input is float64"):
         enforce_schema(np.array([[1.0, 2.0]]), one)  # arrays keep their dtype: no narrowing
+
+
+def test_untyped_integers_narrow_only_when_every_value_fits():
+    from pyfunc_core.schema.enforce import narrow_untyped_numbers
+
+    ids = Schema([TensorSpec("int32", (-1, 2), "ids")])
+    out = enforce_schema(pd.DataFrame({"ids": [[1, 2], [3, 4]]}), ids)
+    assert out["ids"].dtype == np.int32
+    with pytest.raises(InvalidInputError, match="dtype of input 'ids' is int64"):
+        enforce_schema(pd.DataFrame({"ids": [[1, 2**40]]}), ids)
+    assert narrow_untyped_numbers(np.array([300]), "uint8").dtype == np.int64  # does not fit: unchanged
+    assert narrow_untyped_numbers(np.array([1.5]), "int32").dtype == np.float64  # never float -> int

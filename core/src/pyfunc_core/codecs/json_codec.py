@@ -235,4 +235,8 @@ def _array(value: Any, spec: Any, label: str) -> Any:
         ) from None
     if spec is not None and arr.dtype.kind in "iuf" and spec.dtype.kind == "f":
         arr = arr.astype(spec.dtype)  # JSON numbers carry no width or kind, as MLflow casts them
+    elif spec is not None and arr.dtype.kind in "iu":
+        from pyfunc_core.schema.enforce import narrow_untyped_numbers
+
+        arr = narrow_untyped_numbers(arr, spec.dtype)  # int32 ids: narrowed when every value fits
     return arr

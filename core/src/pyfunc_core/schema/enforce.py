@@ -254,15 +254,33 @@ def _column_tensor(col: Any, spec: TensorSpec | None = None) -> Any:
 
 
 def _frame_floats(values: Any, spec: TensorSpec | None) -> Any:
-    """Floats from a DataFrame narrowed to the spec's float type.
+    """A DataFrame's numbers narrowed to the spec's type.
 
-    A frame does not carry tensor dtypes (one parsed from JSON holds float64 or Python
-    lists), so as MLflow casts frame columns to the tensor spec, a float column becomes
-    ``float32`` where the spec says so; every other conversion stays as strict as for arrays.
+    A frame does not carry tensor dtypes (one parsed from JSON holds float64, int64 or
+    Python lists), so as MLflow casts frame columns to the tensor spec, its numbers narrow
+    where the spec says so; every other conversion stays as strict as for arrays.
     """
-    if spec is None or values.dtype == spec.dtype:
+    return values if spec is None else narrow_untyped_numbers(values, spec.dtype)
+
+
+def narrow_untyped_numbers(values: Any, dtype: Any) -> Any:
+    """Numbers that arrived without a width (JSON, DataFrames) in a narrower ``dtype``.
+
+    Floats become a smaller float (``float32``); integers a smaller integer when every
+    value fits. Anything else is returned unchanged, for the strict dtype check to judge.
+    """
+    import numpy as np
+
+    dtype = np.dtype(dtype)
+    if values.dtype == dtype:
         return values
-    return values.astype(spec.dtype) if values.dtype.kind == spec.dtype.kind == "f" else values
+    if values.dtype.kind == dtype.kind == "f":
+        return values.astype(dtype)
+    if values.dtype.kind in "iu" and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if values.size == 0 or (values.min() >= info.min and values.max() <= info.max):
+            return values.astype(dtype)
+    return values
 
 
 def _check_tensor(value: Any, spec: TensorSpec, label: str) -> Any:
