@@ -225,3 +225,47 @@ def test_custom_objects_round_trip(tmp_path: Path) -> None:
     assert "cloudpickle" in (tmp_path / "c" / "requirements.txt").read_text()
     out = load_model(tmp_path / "c").predict(np.array([[1.0, 2.0], [-3.0, 1.0]], np.float32))
     np.testing.assert_allclose(out, [[6.0], [0.0]])
+
+
+def test_keras_model_with_dict_inputs(tmp_path: Path) -> None:
+    import keras
+
+    import pyfunc_tensorflow
+
+    a, b = keras.Input((1,), name="a"), keras.Input((1,), name="b")
+    model = keras.Model({"a": a, "b": b}, keras.layers.Subtract()([a, b]))
+    example = {"a": np.array([[5.0]], np.float32), "b": np.array([[2.0]], np.float32)}
+    pyfunc_tensorflow.save_model(model, tmp_path / "d", input_example=example)
+    loaded = load_model(tmp_path / "d")
+    np.testing.assert_allclose(loaded.predict(example), [[3.0]])
+    frame = pd.DataFrame({"b": [1.0, 2.0], "a": [10.0, 20.0]})
+    np.testing.assert_allclose(loaded.model_impl.predict(frame), [[9.0], [18.0]])
+
+
+def test_integer_inputs_narrow_to_int32_only_when_they_fit(tmp_path: Path) -> None:
+    import tensorflow as tf
+
+    import pyfunc_tensorflow
+
+    class Lookup(tf.Module):
+        @tf.function(input_signature=[tf.TensorSpec([None], tf.int32, name="ids")])
+        def __call__(self, ids: Any) -> Any:
+            return {"next": ids + 1}
+
+    pyfunc_tensorflow.save_model(Lookup(), tmp_path / "ids")  # no signature: the model's own specs
+    model = load_model(tmp_path / "ids")
+    assert model.metadata.signature is None
+    np.testing.assert_array_equal(model.predict({"ids": np.array([1, 2], np.int64)})["next"], [2, 3])
+    with pytest.raises(InvalidInputError, match="dtype of input 'ids' is int64"):
+        model.predict({"ids": np.array([2**40], np.int64)})
+    with pytest.raises(InvalidInputError, match="dtype of input 'ids' is float64"):
+        model.predict({"ids": np.array([1.5])})
+
+
+def test_large_inputs_go_through_batched_predict(saved: Saved) -> None:
+    from pyfunc_tensorflow.keras_predictor import ONE_BATCH_ROWS
+
+    rows = np.random.default_rng(0).normal(size=(ONE_BATCH_ROWS + 100, 2)).astype(np.float32)
+    out = load_model(saved.single).predict(rows)
+    assert out.shape == (len(rows), 1)
+    np.testing.assert_allclose(out, rows @ np.array([[1.0], [2.0]], np.float32) + 0.25, rtol=1e-5, atol=1e-5)

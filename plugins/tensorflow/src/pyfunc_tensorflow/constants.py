@@ -8,9 +8,6 @@ KERAS_FLAVOR_NAME = "keras"
 LOADER_MODULE = "pyfunc_tensorflow"
 LOADER_MODULES = (LOADER_MODULE, "mlflow.tensorflow", "mlflow.keras")
 
-#: Checked from installed metadata before a model of this flavor is loaded.
-KERAS_REQUIREMENT = "keras>=3"
-
 # flavors.tensorflow.model_type values, as MLflow writes them
 MODEL_TYPE_KERAS = "keras"
 MODEL_TYPE_TF2_MODULE = "tf2-module"

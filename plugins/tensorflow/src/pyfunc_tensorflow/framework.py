@@ -33,7 +33,11 @@ def tensorflow_distribution() -> tuple[str, str] | None:
 
 
 def check_tensorflow() -> None:
-    """Refuse, with an install hint, when TensorFlow is missing or older than Keras 3."""
+    """Refuse, from installed metadata and with an install hint, a missing or too old TensorFlow or Keras.
+
+    This is the plugin's version check (rather than ``Flavor.requirements``) because the
+    TensorFlow build may be any of several distributions.
+    """
     found = tensorflow_distribution()
     if found is None:
         raise ModelLoadError(
@@ -44,6 +48,14 @@ def check_tensorflow() -> None:
         raise ModelLoadError(
             f"pyfunc-tensorflow supports TensorFlow >= 2.16 (Keras 3), but {name} {version} is installed"
         )
+    try:
+        keras_version = metadata.version("keras")
+    except metadata.PackageNotFoundError:
+        raise ModelLoadError(
+            f"The tensorflow flavor needs Keras 3, which is not installed: {INSTALL_HINT}"
+        ) from None
+    if _release(keras_version) < (3,):
+        raise ModelLoadError(f"pyfunc-tensorflow supports Keras >= 3, but keras {keras_version} is installed")
 
 
 def default_requirements(*, custom_objects: bool) -> list[str]:

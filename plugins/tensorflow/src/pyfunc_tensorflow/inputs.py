@@ -59,18 +59,18 @@ def column_tensor(column: Any) -> Any:
 def coerce(value: Any, dtype: Any, shape: Sequence[int | None] | None, name: str) -> Any:
     """``value`` cast to ``dtype`` where no information is lost, and checked against ``shape``.
 
-    Floats narrow to a smaller float (JSON numbers carry no width) and integers widen to
-    floats; anything else that does not match is refused with an error naming the input.
+    Floats narrow to a smaller float and integers to a smaller integer that holds them
+    (JSON numbers carry no width), integers widen to floats; anything else that does not
+    match is refused with an error naming the input.
     """
     import numpy as np
 
+    from pyfunc_core.schema.enforce import narrow_untyped_numbers
+
     dtype = np.dtype(dtype)
+    value = narrow_untyped_numbers(value, dtype)
     if value.dtype != dtype:
-        ok = (
-            np.can_cast(value.dtype, dtype, "safe")
-            or (value.dtype.kind == "f" and dtype.kind == "f")
-            or (value.dtype.kind in "iub" and dtype.kind == "f")
-        )
+        ok = np.can_cast(value.dtype, dtype, "safe") or (value.dtype.kind in "iub" and dtype.kind == "f")
         if not ok:
             raise InvalidInputError(
                 f"dtype of input {name!r} is {value.dtype}, which does not match the expected dtype "

@@ -24,7 +24,7 @@ class KerasPredictor:
 
     def __init__(self, model: Any) -> None:
         self.raw_model = model
-        self.input_names = _input_names(model)
+        self.input_names, self._dict_inputs = _input_names(model)
         # Keras traces its predict function on first use; concurrent first calls race.
         self._lock = threading.Lock()
 
@@ -42,23 +42,36 @@ class KerasPredictor:
         if not self.input_names:  # a subclassed model that declares no inputs: pass through
             return data.to_numpy() if hasattr(data, "to_numpy") else data
         tensors = named_tensors(data, self.input_names)
+        if self._dict_inputs:
+            return tensors
         if len(tensors) == 1:
             return next(iter(tensors.values()))
         return [tensors[n] for n in self.input_names]
 
     def _run(self, feed: Any) -> Any:
-        first = feed[0] if isinstance(feed, list) else feed
+        first = feed
+        if isinstance(feed, dict):
+            first = next(iter(feed.values()), None)
+        elif isinstance(feed, list):
+            first = feed[0] if feed else None
         rows = len(first) if hasattr(first, "__len__") else 0
         if rows <= ONE_BATCH_ROWS:
             return to_numpy(self.raw_model.predict_on_batch(feed))
         return to_numpy(self.raw_model.predict(feed, batch_size=PREDICT_BATCH_SIZE, verbose=0))
 
 
-def _input_names(model: Any) -> list[str]:
+def _input_names(model: Any) -> tuple[list[str], bool]:
+    """The model's input names, and whether it takes them as a dict (``Model({"a": ...})``)."""
     try:
         inputs = model.inputs
-    except (AttributeError, ValueError):
-        return []
+    except (AttributeError, ValueError):  # a subclassed model that was never built
+        return [], False
+    try:
+        structure = model.input
+    except (AttributeError, ValueError):  # a loaded Sequential model answers only once called
+        structure = None
+    if isinstance(structure, dict):
+        return [str(k) for k in structure], True
     if not inputs:
-        return []
-    return [str(getattr(t, "name", f"input_{i}")) for i, t in enumerate(inputs)]
+        return [], False
+    return [str(getattr(t, "name", f"input_{i}")) for i, t in enumerate(inputs)], False

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pyfunc_core import hookimpl
 from pyfunc_core.registry import Flavor
-from pyfunc_tensorflow.constants import FLAVOR_NAME, KERAS_REQUIREMENT, LOADER_MODULES
+from pyfunc_tensorflow.constants import FLAVOR_NAME, LOADER_MODULES
 
 if TYPE_CHECKING:
     from pyfunc_core.model.mlmodel import ModelDirectory
@@ -26,7 +26,6 @@ def register_flavors(registry: FlavorRegistry) -> None:
             name=FLAVOR_NAME,
             load=_load,
             loader_modules=LOADER_MODULES,
-            requirements=(KERAS_REQUIREMENT,),
             description="Keras 3 models and TensorFlow SavedModels",
         )
     )
