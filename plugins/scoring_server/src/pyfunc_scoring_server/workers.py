@@ -14,6 +14,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import warnings
 from typing import TYPE_CHECKING
@@ -78,9 +79,10 @@ def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None 
     signal.signal(signal.SIGTERM, drain)
     signal.signal(signal.SIGINT, drain)
     logger.info("worker %d ready: model %r loaded in %.2fs", os.getpid(), options.name, load_seconds)
-    if ready_fd is not None:
+    if ready_fd is not None:  # a forked worker: report ready, and never outlive the supervisor
         os.write(ready_fd, b"1")
         os.close(ready_fd)
+        threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     if stop_early:
         drain(stop_early[0], None)
     http.run()
@@ -88,6 +90,14 @@ def run_worker(options: ServeOptions, sock: socket.socket, ready_fd: int | None 
     access_log.close()
     logger.info("worker %d stopped", os.getpid())
     return 0
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Drain (SIGTERM to ourselves) once the supervisor is gone, e.g. after a SIGKILL."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    logger.warning("supervisor %d is gone; worker %d stops", parent, os.getpid())
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def request_threads(options: ServeOptions) -> int:
