@@ -66,7 +66,8 @@ def _describe(spec: object) -> str:
     d = spec.to_dict()  # type: ignore[attr-defined]
     if d.get("type") == "tensor":
         ts = d["tensor-spec"]
-        return f"{d.get('name', '')}{ts['dtype']}{ts['shape']}"
+        tensor = f"{ts['dtype']}{ts['shape']}"
+        return f"{d['name']}: {tensor}" if d.get("name") is not None else tensor
     name = d.get("name")
     opt = "" if d.get("required", True) else "?"
     return f"{name}{opt}: {d['type']}" if name is not None else d["type"]
