@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -269,3 +270,15 @@ def test_large_inputs_go_through_batched_predict(saved: Saved) -> None:
     out = load_model(saved.single).predict(rows)
     assert out.shape == (len(rows), 1)
     np.testing.assert_allclose(out, rows @ np.array([[1.0], [2.0]], np.float32) + 0.25, rtol=1e-5, atol=1e-5)
+
+
+def test_cli_info_and_predict_on_a_keras_model(saved: Saved, pyfunc_cli: Any) -> None:
+    info = pyfunc_cli("info", "-m", str(saved.multi))
+    assert info.exit_code == 0, info.output
+    assert "a: float32[-1, 3], b: float32[-1, 2]" in info.output
+    assert "pyfunc_tensorflow -> tensorflow" in info.output
+    body = '{"inputs": {"a": [[1, 2, 3]], "b": [[1, -1]]}}'
+    result = pyfunc_cli("predict", "-m", str(saved.multi), input=body)
+    assert result.exit_code == 0, result.output
+    expected = saved.keras_multi.predict_on_batch([saved.A[:1], saved.B[:1]])
+    np.testing.assert_allclose(json.loads(result.output)["predictions"], expected, rtol=1e-6)
