@@ -66,10 +66,12 @@ class BatchProbe(PythonModel):
 
 
 class TextModel(PythonModel):
-    """A DataFrame of the upper-cased text and its length, per row."""
+    """A DataFrame of the upper-cased text and its length, per row (an unencodable object for "opaque")."""
 
     def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
         text = model_input["text"].astype(str)
+        if (text == "opaque").any():
+            return [object()]  # nothing can encode this: the server's 500 path
         return pd.DataFrame({"upper": text.str.upper(), "length": text.str.len() + model_input["n"]})
 
 

@@ -191,6 +191,11 @@ def test_text_model_bytes_and_dataframe_outputs(text: Any) -> None:
     wrong = {"dataframe_records": [{"text": 5, "n": 1}]}
     resp = text.post("/invocations", wrong)
     assert resp.status_code == 400 and "text" in resp.json()["message"]
+    opaque = text.post("/invocations", {"dataframe_records": [{"text": "opaque", "n": 1}]})
+    assert opaque.status_code == 500
+    assert opaque.json() == {"error_code": "INTERNAL_ERROR", "message": "Internal server error: TypeError"}
+    assert "opaque" not in opaque.text
+    assert text.get("/ping").status_code == 200
     bad_bytes = {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [1]}]}
     assert_v2_error(text.post("/v2/models/text/infer", bad_bytes), 400, "strings")
     assert requests.get(text.url + "/v2/health/live", timeout=30).status_code == 200

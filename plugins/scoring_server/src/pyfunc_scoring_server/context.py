@@ -119,10 +119,16 @@ class ServingContext:
         self.runner.stop()
 
 
+def log_internal(exc: BaseException) -> None:
+    """A fault of the server itself goes to the log with its traceback."""
+    logger.error("internal error: %s: %s", type(exc).__name__, exc, exc_info=exc)
+
+
 def internal_error(exc: BaseException, debug: bool) -> Reply:
+    """MLflow's 500 body for a fault of the server itself (logged with its traceback)."""
     from pyfunc_scoring_server.responses import stack_of
 
-    logger.error("internal error: %s: %s", type(exc).__name__, exc, exc_info=exc)
+    log_internal(exc)
     return mlflow_error(
         500, f"Internal server error: {type(exc).__name__}", stack=stack_of(exc) if debug else None
     )

@@ -6,7 +6,7 @@ from typing import Any
 
 from pyfunc_core.errors import PyfuncError
 from pyfunc_scoring_server import __version__
-from pyfunc_scoring_server.context import ServingContext, internal_error
+from pyfunc_scoring_server.context import ServingContext, log_internal
 from pyfunc_scoring_server.invocations import read_body, too_large
 from pyfunc_scoring_server.responses import Reply, json_reply, stack_of, v2_error
 from pyfunc_scoring_server.v2_codec import (
@@ -121,9 +121,9 @@ def infer(
             response["model_version"] = version
         return json_reply(response)
     except Exception as exc:
-        reply = internal_error(exc, ctx.debug)
-        return Reply(500, v2_error(500, f"Failed to encode the predictions: {type(exc).__name__}").body,
-                     headers=reply.headers)  # fmt: skip
+        log_internal(exc)
+        stack = stack_of(exc) if ctx.debug else None
+        return v2_error(500, f"Failed to encode the predictions: {type(exc).__name__}", stack)
 
 
 def _error(exc: PyfuncError, debug: bool) -> Reply:
