@@ -146,3 +146,12 @@ def test_access_log_writes_every_line_once() -> None:
     assert len(lines) == 800
     assert len({line.rsplit("rid=", 1)[1] for line in lines}) == 800
     assert '"GET /ping" 200 1 0.10ms' in lines[0]
+
+
+def test_access_log_escapes_forged_lines() -> None:
+    stream = io.StringIO()
+    log = AccessLog(stream, interval=10)
+    log.log("127.0.0.1", "GET", "/x\nforged line", 404, 1, 0.1, "r")
+    log.close()
+    assert len(stream.getvalue().splitlines()) == 1
+    assert "/x\\nforged line" in stream.getvalue()

@@ -42,6 +42,8 @@ class AccessLog:
     ) -> None:
         if not self.enabled:
             return
+        if not path.isprintable():  # PATH_INFO is percent-decoded: no forged log lines
+            path = path.encode("unicode_escape").decode("ascii")
         now = int(time.time())
         if now != self._second:  # the timestamp text changes once a second
             self._second = now

@@ -114,7 +114,7 @@ class ScoringApp:
             if route is None:
                 allowed = ", ".join(methods)
                 return (
-                    Reply(405, mlflow_error(405, f"Method {method} is not allowed on {path}; use {allowed}").body,
+                    Reply(405, mlflow_error(405, f"Method {method} is not allowed on {path[:200]}; use {allowed}").body,
                           headers=[("Allow", allowed)]),
                     path,
                 )  # fmt: skip
