@@ -199,3 +199,11 @@ def test_text_model_bytes_and_dataframe_outputs(text: Any) -> None:
     bad_bytes = {"inputs": [{"name": "text", "datatype": "BYTES", "shape": [1], "data": [1]}]}
     assert_v2_error(text.post("/v2/models/text/infer", bad_bytes), 400, "strings")
     assert requests.get(text.url + "/v2/health/live", timeout=30).status_code == 200
+
+
+def test_options_from_environment_variables(start_server: Any, models: dict) -> None:
+    env = {"PYFUNC_CORE_SERVE_NAME": "from-env", "PYFUNC_CORE_SERVE_DEBUG": "1"}
+    server = start_server(models["score"], env=env)
+    assert server.get("/v2/models/from-env/ready").json() == {"ready": True}
+    failing = server.post("/v2/models/from-env/infer", {"inputs": [fp64("a", [-1.0]), fp64("b", [1.0])]})
+    assert failing.status_code == 400 and "stack_trace" in failing.json()
