@@ -112,7 +112,7 @@ class HttpServer:
             max_request_body_size=max_body_size + 1,
             inbuf_overflow=min(max_body_size + 1, 256 * 1024 * 1024),
             outbuf_overflow=64 * 1024 * 1024,
-            recv_bytes=256 * 1024,
+            recv_bytes=256 * 1024,  # large bodies arrive in few reads (each needs the GIL)
             connection_limit=4096,
             backlog=2048,
             asyncore_use_poll=True,
