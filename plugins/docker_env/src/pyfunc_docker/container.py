@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import sys
 import threading
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from pyfunc_core.errors import EnvironmentBuildError, InvalidParameterError
 from pyfunc_docker.client import connect
@@ -73,18 +73,18 @@ def serve_in_container(image: str, args: Sequence[str]) -> int:
     previous = {s: signal.signal(s, _forwarder(container)) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
         result = container.wait(timeout=None)
+        logs.join(timeout=10)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    logs.join(timeout=10)
-    try:
-        container.remove(force=True)
-    except docker.errors.DockerException:
-        pass
+        try:  # also when waiting failed (the daemon went away): never leave the container behind
+            container.remove(force=True)
+        except docker.errors.DockerException:
+            pass
     return int(result.get("StatusCode", 1))
 
 
-def _forwarder(container: docker.models.containers.Container):
+def _forwarder(container: docker.models.containers.Container) -> Callable[[int, object], None]:
     def forward(signum: int, _frame: object) -> None:
         # The Docker API call happens off the signal handler, on its own connection.
         if signum == signal.SIGTERM:
@@ -96,7 +96,7 @@ def _forwarder(container: docker.models.containers.Container):
     return forward
 
 
-def _quietly(call, **kwargs) -> None:
+def _quietly(call: Callable[..., object], **kwargs: object) -> None:
     import docker
 
     try:
