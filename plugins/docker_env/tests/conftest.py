@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -12,6 +11,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+
+from pyfunc_core.testing import free_port
 
 HERE = Path(__file__).parent
 CLI_TIMEOUT = 1800
@@ -106,12 +107,6 @@ def model_image(cli: Callable[..., Any], sklearn_model: tuple[Path, Any], build_
     assert result.returncode == 0, result.stderr[-4000:]
     print(f"\nmodel image built in {time.perf_counter() - started:.0f}s", file=sys.stderr)
     return tag
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for_ping(port: int, *, timeout: float = 180, alive: Callable[[], bool] = lambda: True) -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,6 +15,7 @@ import requests
 
 from pyfunc_core import PythonModel, save_model
 from pyfunc_core.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema, TensorSpec
+from pyfunc_core.testing import ServerProcess
 
 # The server process cannot import this test module: pickle its classes by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -120,53 +117,13 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
-    """A ``pyfunc-core serve`` subprocess on 127.0.0.1."""
+class Server(ServerProcess):
+    """A ``pyfunc-core serve`` subprocess on 127.0.0.1, with request helpers."""
 
     def __init__(self, model: Path, args: list[str], log: Path, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        cmd = [
-            sys.executable,
-            "-m",
-            "pyfunc_core",
-            "serve",
-            "-m",
-            str(model),
-            "--port",
-            str(self.port),
-            *args,
-        ]
-        self._log_file = open(log, "wb")
-        self.proc = subprocess.Popen(
-            cmd, stdout=self._log_file, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        super().__init__(
+            model, *args, log=log, env=env, start_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT
         )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if requests.get(self.url + "/ping", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"server not ready after {START_TIMEOUT}s:\n{self.output()}")
-
-    def output(self) -> str:
-        self._log_file.flush()
-        return self.log.read_text(errors="replace")
 
     def post(self, path: str, body: Any = None, *, data: Any = None, headers: Any = None, **kw: Any) -> Any:
         if body is not None:
@@ -175,18 +132,6 @@ class Server:
 
     def get(self, path: str, **kw: Any) -> Any:
         return requests.get(self.url + path, timeout=30, **kw)
-
-    def stop(self) -> int:
-        """SIGTERM and wait (bounded); the exit code."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._log_file.close()
-        return self.proc.returncode
 
 
 @pytest.fixture(scope="module")

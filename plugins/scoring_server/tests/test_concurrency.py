@@ -170,7 +170,7 @@ def test_model_load_failure_exits_1(start_server: Any, tmp_path: Any) -> None:
     import subprocess
     import sys
 
-    from .conftest import free_port
+    from pyfunc_core.testing import free_port
 
     for workers in ("1", "2"):
         proc = subprocess.run(

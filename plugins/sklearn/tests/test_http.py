@@ -3,16 +3,12 @@ plugin) on loopback: /invocations answers equal MLflow's own predictions."""
 
 from __future__ import annotations
 
-import os
-import signal
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+
+from pyfunc_core.testing import ServerProcess
 
 pytest.importorskip("pyfunc_scoring_server", reason="the scoring server plugin is not installed")
 requests = pytest.importorskip("requests")
@@ -22,38 +18,11 @@ STOP_TIMEOUT = 30.0
 SERVED = ("pipeline_skops_example", "forest_skops_proba", "logreg_skops_default")
 
 
-class Server:
-    """``python -m pyfunc_core serve`` in a subprocess on 127.0.0.1."""
+class Server(ServerProcess):
+    """``python -m pyfunc_core serve`` in a subprocess on 127.0.0.1 (started, then waited for)."""
 
     def __init__(self, model: Path, log: Path) -> None:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        self._log_file = open(log, "wb")
-        cmd = [sys.executable, "-m", "pyfunc_core", "serve", "-m", str(model), "--port", str(self.port)]
-        self.proc = subprocess.Popen(
-            cmd, stdout=self._log_file, stderr=subprocess.STDOUT, env=dict(os.environ)
-        )
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if requests.get(self.url + "/ping", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"server not ready after {START_TIMEOUT}s:\n{self.output()}")
-
-    def output(self) -> str:
-        self._log_file.flush()
-        return self.log.read_text(errors="replace")
+        super().__init__(model, log=log, start_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT, wait=False)
 
     def invoke(self, body: Any = None, *, data: Any = None, content_type: str = "application/json") -> Any:
         if body is not None:
@@ -61,20 +30,6 @@ class Server:
         return requests.post(
             self.url + "/invocations", data=data, headers={"Content-Type": content_type}, timeout=30
         )
-
-    def terminate(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-
-    def stop(self) -> None:
-        self.terminate()
-        if self.proc.returncode is None:
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._log_file.close()
 
 
 @pytest.fixture(scope="module")

@@ -8,16 +8,15 @@ is a few dozen weights so each test runs in well under a second once it is loade
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import numpy as np
 import pytest
+
+from pyfunc_core.testing import ServerProcess
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -124,58 +123,19 @@ def expected(saved: Saved) -> dict[str, Any]:
 # -- servers --------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Server:
+class Server(ServerProcess):
     """A ``python -m pyfunc_core serve`` subprocess on 127.0.0.1 (stopped by the fixture)."""
 
     def __init__(self, model: Path, log: Path, *extra: str, python_args: tuple[str, ...] = ()) -> None:
-        import requests
-
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = log
-        cmd = [sys.executable, *python_args, "-m", "pyfunc_core", "serve", "-m", str(model)]
-        cmd += ["--port", str(self.port), *extra]
-        self._log = open(log, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                self._log.close()
-                raise AssertionError(f"server exited with {self.proc.returncode}:\n{self.output()}")
-            try:
-                if requests.get(self.url + "/ping", timeout=5).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise AssertionError(f"server not ready after {START_TIMEOUT:.0f}s:\n{self.output()}")
+        super().__init__(
+            model, *extra, log=log, python_args=python_args,
+            start_timeout=START_TIMEOUT, stop_timeout=STOP_TIMEOUT,
+        )  # fmt: skip
 
     def post(self, path: str, body: Any) -> Any:
         import requests
 
         return requests.post(self.url + path, json=body, timeout=60)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(STOP_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        if not self._log.closed:
-            self._log.close()
-        return self.proc.returncode
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -16,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from pyfunc_core.testing import free_port
+
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[3]
@@ -25,12 +26,6 @@ START_TIMEOUT = 900.0
 
 def _require_plugin(module: str) -> None:
     pytest.importorskip(module, reason=f"{module} is not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Served:
