@@ -55,6 +55,26 @@ def _read(reqs: Sequence[str] | str | Path) -> list[str]:
     return [str(r) for r in reqs]
 
 
+def expand_requirement_files(lines: Sequence[str], base: Path, *, source: str) -> list[str]:
+    """Replace ``-r FILE`` lines (relative to ``base``) by that file's requirement lines.
+
+    ``source`` names the file the lines came from, for the error when a referenced file is
+    missing (``python_env.yaml refers to requirements.txt, which is missing``).
+    """
+    from pyfunc_core.errors import EnvironmentBuildError
+
+    out: list[str] = []
+    for line in (ln.strip() for ln in lines):
+        if line.startswith(("-r ", "--requirement ")):
+            ref = base / line.split(None, 1)[1].strip()
+            if not ref.is_file():
+                raise EnvironmentBuildError(f"{source} refers to {ref.name}, which is missing")
+            out.extend(expand_requirement_files(_read(ref), ref.parent, source=ref.name))
+        elif line and not line.startswith("#"):
+            out.append(line)
+    return out
+
+
 def python_version() -> str:
     return ".".join(map(str, sys.version_info[:3]))
 

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pyfunc_core.errors import EnvironmentBuildError
+from pyfunc_core.model.requirements import expand_requirement_files
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from pyfunc_core.model.mlmodel import ModelDirectory
 
 CONDA_ENV_FILE = "conda.yaml"
@@ -55,7 +54,11 @@ def read_conda_env(model_dir: ModelDirectory) -> CondaEnv:
         if isinstance(dep, str):
             conda_deps.append(dep.strip())
         elif isinstance(dep, dict) and set(dep) == {"pip"} and isinstance(dep["pip"], list):
-            pip.extend(_expand([str(p).strip() for p in dep["pip"]], file.parent))
+            pip.extend(
+                expand_requirement_files(
+                    [str(p).strip() for p in dep["pip"]], file.parent, source=CONDA_ENV_FILE
+                )
+            )
         else:
             raise EnvironmentBuildError(f"{file}: unexpected dependency entry {dep!r}")
     if not any(_name(d) == "python" for d in conda_deps):
@@ -76,17 +79,3 @@ def _env_file_name(model_dir: ModelDirectory) -> str:
     if isinstance(env, str):  # older MLflow models: env: conda.yaml
         return env
     return CONDA_ENV_FILE
-
-
-def _expand(lines: list[str], base: Path) -> list[str]:
-    out: list[str] = []
-    for line in lines:
-        if line.startswith(("-r ", "--requirement ")):
-            ref = base / line.split(None, 1)[1].strip()
-            if not ref.is_file():
-                raise EnvironmentBuildError(f"{CONDA_ENV_FILE} refers to {ref.name}, which is missing")
-            content = [c.strip() for c in ref.read_text(encoding="utf-8").splitlines()]
-            out.extend(_expand([c for c in content if c and not c.startswith("#")], ref.parent))
-        elif line:
-            out.append(line)
-    return out

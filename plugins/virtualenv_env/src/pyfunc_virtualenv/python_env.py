@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyfunc_core.errors import EnvironmentBuildError
+from pyfunc_core.model.requirements import expand_requirement_files
 
 if TYPE_CHECKING:
     from pyfunc_core.model.mlmodel import ModelDirectory
@@ -49,7 +50,11 @@ def read_python_env(model_dir: ModelDirectory) -> PythonEnv:
     return PythonEnv(
         python=str(data["python"]),
         build_dependencies=tuple(_strings(data.get("build_dependencies"), file)),
-        requirements=tuple(_expand(_strings(data.get("dependencies"), file), model_dir.path)),
+        requirements=tuple(
+            expand_requirement_files(
+                _strings(data.get("dependencies"), file), model_dir.path, source=PYTHON_ENV_FILE
+            )
+        ),
     )
 
 
@@ -66,22 +71,3 @@ def _strings(value: object, file: Path) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise EnvironmentBuildError(f"{file}: dependencies must be a list of strings")
     return [v.strip() for v in value if v.strip()]
-
-
-def _expand(lines: list[str], base: Path) -> list[str]:
-    """Replace ``-r FILE`` lines by the file's requirement lines (relative to the model)."""
-    out: list[str] = []
-    for line in lines:
-        if line.startswith(("-r ", "--requirement ")):
-            ref = base / line.split(None, 1)[1].strip()
-            if not ref.is_file():
-                raise EnvironmentBuildError(f"{PYTHON_ENV_FILE} refers to {ref.name}, which is missing")
-            content = ref.read_text(encoding="utf-8").splitlines()
-            out.extend(
-                _expand(
-                    [c.strip() for c in content if c.strip() and not c.strip().startswith("#")], ref.parent
-                )
-            )
-        else:
-            out.append(line)
-    return out
