@@ -17,11 +17,17 @@ Helpers:
     ``/ping`` and stopped with SIGTERM; subclass it to add request helpers.
 :func:`free_port`
     A TCP port on 127.0.0.1 that was free a moment ago.
+:func:`build_once`, :func:`shared_test_cache`, :func:`run_checked`
+    Build expensive things (a virtualenv with MLflow, models saved by it) once per machine
+    under ``$PYFUNC_CORE_TEST_CACHE`` (default ``~/.cache/pyfunc-core-tests``), and run the
+    commands that build them with a bounded time and their output in the failure.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -136,3 +142,51 @@ class ServerProcess:
         if not self._log_file.closed:
             self._log_file.close()
         return int(self.proc.returncode)
+
+
+def shared_test_cache() -> Path:
+    """Where test fixtures keep what they build once per machine."""
+    default = Path.home() / ".cache" / "pyfunc-core-tests"
+    return Path(os.environ.get("PYFUNC_CORE_TEST_CACHE", default))
+
+
+def digest(*parts: str) -> str:
+    """A short stable key for cache directory names."""
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
+
+
+def run_checked(cmd: Sequence[str], timeout: float, what: str, **kwargs: Any) -> None:
+    """Run ``cmd``; fail the test with the command and its last output lines if it fails."""
+    try:
+        proc = subprocess.run(
+            list(cmd), capture_output=True, text=True, timeout=timeout, check=False, **kwargs
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{what} timed out after {timeout:.0f}s: {' '.join(map(str, cmd))}")
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
+        pytest.fail(f"{what} failed (exit {proc.returncode}): {' '.join(map(str, cmd))}\n{tail}")
+
+
+def build_once(final: Path, build: Callable[[Path], None]) -> Path:
+    """``final``, built once per machine: into a temporary sibling, then renamed into place.
+
+    A ``.complete`` marker is written last, so an interrupted build is never reused; when
+    two test runs race, the second rename loses and its (equivalent) copy is discarded.
+    """
+    if (final / ".complete").is_file():
+        return final
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        build(tmp)
+        (tmp / ".complete").write_text("ok", encoding="utf-8")
+        shutil.rmtree(final, ignore_errors=True)
+        try:
+            tmp.rename(final)
+        except OSError:
+            pass
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final

@@ -9,11 +9,9 @@ which it pins so MLflow's pickles load here. MLflow is never installed beside ou
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -22,6 +20,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import pytest
+
+from pyfunc_core.testing import build_once, digest, run_checked, shared_test_cache
 
 MLFLOW_REQUIREMENT = "mlflow-skinny==3.17.2"
 #: Host packages the MLflow venv must match exactly (pickles and skops files cross over).
@@ -150,46 +150,8 @@ def copy_model(tmp_path: Path) -> Callable[[Path], Path]:
 # -- MLflow-written model directories -------------------------------------------------------
 
 
-def _cache_root() -> Path:
-    return Path(os.environ.get("PYFUNC_CORE_TEST_CACHE", Path.home() / ".cache" / "pyfunc-core-tests"))
-
-
 def _pins() -> list[str]:
     return [MLFLOW_REQUIREMENT, *(f"{name}=={metadata.version(name)}" for name in MATCHED_PACKAGES)]
-
-
-def _key(*parts: str) -> str:
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
-
-
-def _run(cmd: list[str], timeout: float, what: str, **kwargs: Any) -> None:
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False, **kwargs)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{what} timed out after {timeout:.0f}s: {' '.join(cmd)}")
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
-        pytest.fail(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
-
-
-def _build_atomically(final: Path, build: Callable[[Path], None]) -> Path:
-    """Build into a temporary sibling and rename it into place (safe against a racing run)."""
-    if (final / ".complete").is_file():
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        build(tmp)
-        (tmp / ".complete").write_text("ok", encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
-        try:
-            tmp.rename(final)
-        except OSError:  # another process got there first
-            pass
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return final
 
 
 def _uv() -> str | None:
@@ -205,20 +167,20 @@ def _make_venv(dest: Path) -> None:
     python = dest / "bin" / "python"
     uv = _uv()
     if uv:
-        _run([uv, "venv", "-q", "--python", sys.executable, str(dest)], 300, "uv venv")
-        _run(
+        run_checked([uv, "venv", "-q", "--python", sys.executable, str(dest)], 300, "uv venv")
+        run_checked(
             [uv, "pip", "install", "-q", "--python", str(python), *_pins()],
             INSTALL_TIMEOUT,
             "installing MLflow",
         )
     else:
-        _run([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
-        _run(
+        run_checked([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
+        run_checked(
             [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *_pins()],
             INSTALL_TIMEOUT,
             "installing MLflow",
         )
-    _run([str(python), "-c", "import mlflow.sklearn, mlflow.pyfunc"], 300, "importing MLflow")
+    run_checked([str(python), "-c", "import mlflow.sklearn, mlflow.pyfunc"], 300, "importing MLflow")
 
 
 @pytest.fixture(scope="session")
@@ -226,8 +188,8 @@ def mlflow_python() -> Path:
     """The Python of a cached virtualenv holding MLflow and the host's scikit-learn."""
     if os.environ.get("PYFUNC_SKLEARN_SKIP_MLFLOW") == "1":
         pytest.skip("PYFUNC_SKLEARN_SKIP_MLFLOW=1")
-    tag = f"py{sys.version_info[0]}{sys.version_info[1]}-{_key(*_pins())}"
-    venv = _build_atomically(_cache_root() / f"mlflow-venv-{tag}", _make_venv)
+    tag = f"py{sys.version_info[0]}{sys.version_info[1]}-{digest(*_pins())}"
+    venv = build_once(shared_test_cache() / f"mlflow-venv-{tag}", _make_venv)
     return venv / "bin" / "python"
 
 
@@ -238,20 +200,20 @@ def mlflow_models(mlflow_python: Path) -> dict[str, Any]:
     Returns ``{"root": Path, "mlflow_version": str, "cases": {name: {"input", "predictions"}}}``.
     """
     script = MAKE_MODELS.read_bytes().decode()
-    tag = _key(str(mlflow_python.resolve()), script, *_pins())
+    tag = digest(str(mlflow_python.resolve()), script, *_pins())
 
     def generate(out: Path) -> None:
         out.mkdir(parents=True)
         env = {**os.environ, "PYTHONWARNINGS": "ignore"}
         env.pop("PYTHONPATH", None)
-        _run(
+        run_checked(
             [str(mlflow_python), str(MAKE_MODELS), str(out)],
             SCRIPT_TIMEOUT,
             "saving models with MLflow",
             env=env,
         )
 
-    root = _build_atomically(_cache_root() / f"mlflow-models-{tag}", generate)
+    root = build_once(shared_test_cache() / f"mlflow-models-{tag}", generate)
     record = json.loads((root / "cases.json").read_text(encoding="utf-8"))
     return {"root": root, **record}
 

@@ -8,7 +8,6 @@ is a few dozen weights so each test runs in well under a second once it is loade
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -16,7 +15,7 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pytest
 
-from pyfunc_core.testing import ServerProcess
+from pyfunc_core.testing import ServerProcess, build_once, digest, run_checked, shared_test_cache
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -165,10 +164,6 @@ INSTALL_TIMEOUT = 1500
 SCRIPT_TIMEOUT = 900
 
 
-def _cache_root() -> Path:
-    return Path(os.environ.get("PYFUNC_CORE_TEST_CACHE", Path.home() / ".cache" / "pyfunc-core-tests"))
-
-
 def _mlflow_pins() -> list[str]:
     """MLflow plus the host's exact TensorFlow build and Keras, so the saved files match."""
     from importlib import metadata
@@ -185,42 +180,15 @@ def _mlflow_pins() -> list[str]:
     ]
 
 
-def _digest(*parts: str) -> str:
-    import hashlib
-
-    return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:12]
-
-
-def _run(cmd: list[str], timeout: float, what: str) -> None:
+def _run_clean(cmd: list[str], timeout: float, what: str) -> None:
+    """``run_checked`` without the host's PYTHONPATH/PYTHONHOME leaking into the MLflow venv."""
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, check=False)
-    except subprocess.TimeoutExpired:
-        pytest.fail(f"{what} timed out after {timeout:.0f}s: {' '.join(cmd)}")
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-25:])
-        pytest.fail(f"{what} failed (exit {proc.returncode}): {' '.join(cmd)}\n{tail}")
+    run_checked(cmd, timeout, what, env=env)
 
 
 def _cached(final: Path, build: Callable[[Path], None]) -> Path:
-    """``final``, built once per machine: into a temporary sibling, then renamed into place."""
-    import shutil
-
-    if (final / ".complete").is_file():
-        return final
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f"{final.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    try:
-        build(tmp)
-        (tmp / ".complete").write_text("ok", encoding="utf-8")
-        shutil.rmtree(final, ignore_errors=True)
-        try:
-            tmp.rename(final)
-        except OSError:  # a concurrent run got there first; its copy is as good
-            pass
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    """``final``, built once per machine; older builds of the same kind are pruned."""
+    build_once(final, build)
     _prune_older(final)
     return final
 
@@ -237,11 +205,11 @@ def _prune_older(final: Path) -> None:
 
 def _build_mlflow_venv(dest: Path) -> None:
     # pip, not uv: pip's wheel cache already holds the TensorFlow wheel the host installed.
-    _run([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
+    _run_clean([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
     python = str(dest / "bin" / "python")
     pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    _run([*pip, *_mlflow_pins()], INSTALL_TIMEOUT, "installing MLflow and TensorFlow")
-    _run([python, "-c", "import mlflow.tensorflow, mlflow.keras"], 300, "importing mlflow.tensorflow")
+    _run_clean([*pip, *_mlflow_pins()], INSTALL_TIMEOUT, "installing MLflow and TensorFlow")
+    _run_clean([python, "-c", "import mlflow.tensorflow, mlflow.keras"], 300, "importing mlflow.tensorflow")
 
 
 @pytest.fixture(scope="session")
@@ -251,8 +219,8 @@ def mlflow_python() -> Path:
     Kept apart from the scikit-learn tests' MLflow venv (``mlflow-tensorflow-venv-*``); built
     once per machine under ``$PYFUNC_CORE_TEST_CACHE`` (default ``~/.cache/pyfunc-core-tests``).
     """
-    tag = f"py{sys.version_info[0]}{sys.version_info[1]}-{_digest(*_mlflow_pins())}"
-    venv = _cached(_cache_root() / f"mlflow-tensorflow-venv-{tag}", _build_mlflow_venv)
+    tag = f"py{sys.version_info[0]}{sys.version_info[1]}-{digest(*_mlflow_pins())}"
+    venv = _cached(shared_test_cache() / f"mlflow-tensorflow-venv-{tag}", _build_mlflow_venv)
     return venv / "bin" / "python"
 
 
@@ -266,12 +234,14 @@ def mlflow_models(mlflow_python: Path) -> dict[str, Any]:
     import json
 
     script = MAKE_MODELS.read_text(encoding="utf-8")
-    tag = _digest(str(mlflow_python), script, *_mlflow_pins())
+    tag = digest(str(mlflow_python), script, *_mlflow_pins())
 
     def generate(out: Path) -> None:
         out.mkdir(parents=True)
-        _run([str(mlflow_python), str(MAKE_MODELS), str(out)], SCRIPT_TIMEOUT, "saving models with MLflow")
+        _run_clean(
+            [str(mlflow_python), str(MAKE_MODELS), str(out)], SCRIPT_TIMEOUT, "saving models with MLflow"
+        )
 
-    root = _cached(_cache_root() / f"mlflow-tensorflow-models-{tag}", generate)
+    root = _cached(shared_test_cache() / f"mlflow-tensorflow-models-{tag}", generate)
     report = json.loads((root / "cases.json").read_text(encoding="utf-8"))
     return {"root": root, **report}
