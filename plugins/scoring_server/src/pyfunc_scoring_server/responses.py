@@ -6,6 +6,7 @@ A handler returns a :class:`Reply`; the application adds ``Content-Length`` and
 
 from __future__ import annotations
 
+import json
 import re
 import traceback
 from dataclasses import dataclass, field
@@ -70,7 +71,7 @@ def mlflow_error(status: int, message: str, error_code: str | None = None, stack
     }
     if stack:
         body["stack_trace"] = stack
-    return Reply(status, orjson.dumps(body))
+    return Reply(status, _mlflow_json(body))
 
 
 def mlflow_error_from(exc: PyfuncError, debug: bool = False) -> Reply:
@@ -78,7 +79,12 @@ def mlflow_error_from(exc: PyfuncError, debug: bool = False) -> Reply:
     body["message"] = clip(str(body.get("message", "")))
     if debug:
         body["stack_trace"] = stack_of(exc)
-    return Reply(exc.http_status, orjson.dumps(body))
+    return Reply(exc.http_status, _mlflow_json(body))
+
+
+def _mlflow_json(body: dict[str, Any]) -> bytes:
+    """MLflow serializes errors with ``json.dumps`` defaults; same bytes here (a cold path)."""
+    return json.dumps(body).encode("utf-8")
 
 
 def v2_error(status: int, message: str, stack: str | None = None) -> Reply:
