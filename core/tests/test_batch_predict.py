@@ -189,3 +189,24 @@ def test_stdin_and_stdout(cli_subprocess, model_path, frame, expected):
     result = cli_subprocess("predict", "-m", str(model_path), "-t", "csv", "--chunk-size", "300", input=body)
     assert result.returncode == 0, result.stderr
     assert result.stdout == predictions_to_json(np.asarray(expected)[:1_000]) + b"\n"
+
+
+def test_row_with_too_few_fields_is_a_parse_error(pyfunc_cli, model_path, csv_path, tmp_path):
+    """pandas would fill the missing field with NaN; a short row is rejected instead."""
+    lines = csv_path.read_text().splitlines()
+    lines[BAD_LINE - 1] = ",".join(lines[BAD_LINE - 1].split(",")[:3])
+    lines[BAD_LINE + 10] = lines[BAD_LINE + 10].rsplit(",", 1)[0] + ","  # empty last field: valid
+    short = tmp_path / "short.csv"
+    short.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "out.json"
+    args = ("-m", model_path, "-i", short, "-o", out, "--chunk-size", CHUNK)
+    stopped = predict(pyfunc_cli, *args)
+    assert stopped.exit_code == 1
+    assert (
+        stopped.stderr.startswith(f"Error: line {BAD_LINE} of ")
+        and "expected 4 fields, saw 3" in stopped.stderr
+    )
+    skipped = predict(pyfunc_cli, *args, "--on-error", "skip")
+    assert skipped.exit_code == 0, skipped.output
+    rejects = (tmp_path / "out.rejects.jsonl").read_text().splitlines()
+    assert [json.loads(r)["line"] for r in rejects] == [BAD_LINE]

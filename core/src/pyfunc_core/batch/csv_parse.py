@@ -52,19 +52,26 @@ def _read(data: bytes, dtypes: dict[Any, Any] | None) -> Any:
     frame = pd.read_csv(io.BytesIO(data), dtype=dtypes)
     if not isinstance(frame.index, pd.RangeIndex):
         # pandas turns a first row with one field too many into an index instead of failing.
-        raise ValueError(_field_counts(data))
+        raise ValueError(_field_counts(data, too_many=True) or "a row has more fields than the header")
+    if frame.shape[1] and len(frame) and frame.iloc[:, -1].isna().any():
+        # pandas fills a row with too few fields with NaN; a short row always leaves the last
+        # column empty, so only chunks with a missing last value are checked record by record.
+        short = _field_counts(data, too_many=False)
+        if short:
+            raise ValueError(short)
     return frame
 
 
-def _field_counts(data: bytes) -> str:
+def _field_counts(data: bytes, *, too_many: bool) -> str | None:
+    """pandas' message for the first record with more (or fewer) fields than the header."""
     import csv
 
     rows = csv.reader(io.StringIO(data.decode("utf-8", "replace")))
     header = next(rows, [])
     for row in rows:
-        if len(row) > len(header):
+        if row and (len(row) > len(header) if too_many else len(row) < len(header)):
             return f"Expected {len(header)} fields in line 0, saw {len(row)}"
-    return "a row has more fields than the header"
+    return None
 
 
 def _parse_errors() -> tuple[type[BaseException], ...]:
