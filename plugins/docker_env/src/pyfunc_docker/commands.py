@@ -15,7 +15,11 @@ if TYPE_CHECKING:
 
 #: How the image installs the model's environment; ``local`` is a virtualenv made with the
 #: base image's python3 (the only one implemented).
-IMAGE_ENV_MANAGERS = ("local",)
+#: Both build the same image: a virtualenv made from the model's requirements.txt with the
+#: base image's Python (by default the model's own version). Accepting ``virtualenv`` keeps
+#: MLflow's ``build-docker --env-manager virtualenv`` command lines working; conda is not
+#: offered inside images yet.
+IMAGE_ENV_MANAGERS = ("local", "virtualenv")
 
 _model_option = click.option(
     "-m", "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model directory."
@@ -107,7 +111,10 @@ def generate_dockerfile_command(
     default="local",
     show_default=True,
     type=click.Choice(IMAGE_ENV_MANAGERS),
-    help="How the image installs the model's requirements.",
+    help=(
+        "How the image installs the model's requirements: both choices build a virtualenv from "
+        "requirements.txt with the base image's Python (conda is not supported in images)."
+    ),
 )
 @_build_options
 @one_line_errors
