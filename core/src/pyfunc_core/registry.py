@@ -36,7 +36,10 @@ class Flavor:
     ``loader_modules`` are the ``python_function.loader_module`` values this flavor
     answers for (ours and MLflow's); ``requirements`` are the framework versions the
     plugin supports (``"scikit-learn>=1.2"``), checked from installed metadata before
-    loading.
+    loading. ``fork_safe`` says whether a loaded model may be shared with processes forked
+    after loading; servers with several workers then load it once before forking (faster
+    start, shared memory). Set it to ``False`` when the framework starts native threads or
+    device contexts at load (TensorFlow), so each worker loads its own copy.
     """
 
     name: str
@@ -44,6 +47,7 @@ class Flavor:
     loader_modules: tuple[str, ...] = ()
     requirements: tuple[str, ...] = ()
     description: str = ""
+    fork_safe: bool = True
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from typing import TYPE_CHECKING
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from pyfunc_core.registry import ServeOptions
 
 logger = logging.getLogger("pyfunc_scoring_server")
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 def configure_logging() -> None:
@@ -28,9 +30,9 @@ def configure_logging() -> None:
 
 
 def serve(options: ServeOptions) -> int:
-    """Bind, load the model (in each worker), serve until SIGTERM; the exit code."""
+    """Bind, load the model (once before forking, or in each worker), serve until SIGTERM."""
     from pyfunc_scoring_server.transport import bind_socket
-    from pyfunc_scoring_server.workers import Supervisor, run_worker
+    from pyfunc_scoring_server.workers import Supervisor, preload_if_fork_safe, run_worker
 
     configure_logging()
     sock = bind_socket(options.host, options.port)
@@ -47,7 +49,16 @@ def serve(options: ServeOptions) -> int:
         own_dir = tempfile.mkdtemp(prefix="pyfunc-metrics-")
         os.environ[MULTIPROC_ENV] = own_dir
     try:
-        return Supervisor(options, sock).run()
+        stopped: list[int] = []
+        previous = {s: signal.signal(s, lambda signum, _f: stopped.append(signum)) for s in _STOP_SIGNALS}
+        try:
+            preloaded = preload_if_fork_safe(options)
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        if stopped:  # asked to stop while loading: nothing was served yet
+            return 0
+        return Supervisor(options, sock, preloaded).run()
     finally:
         if own_dir is not None:
             shutil.rmtree(own_dir, ignore_errors=True)

@@ -27,5 +27,6 @@ def register_flavors(registry: FlavorRegistry) -> None:
             load=_load,
             loader_modules=LOADER_MODULES,
             description="Keras 3 models and TensorFlow SavedModels",
+            fork_safe=False,  # TensorFlow's runtime threads do not survive a fork
         )
     )
