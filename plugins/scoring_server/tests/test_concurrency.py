@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
@@ -10,6 +11,8 @@ from typing import Any
 
 import pytest
 import requests
+
+from pyfunc_core import PythonModel, save_model
 
 from .test_invocations import metric, split_body
 
@@ -181,3 +184,33 @@ def test_model_load_failure_exits_1(start_server: Any, tmp_path: Any) -> None:
         assert proc.returncode == 1
         assert "MLmodel" in proc.stderr
         assert "Traceback" not in proc.stderr
+
+
+class LoadRecorder(PythonModel):
+    """Appends the loading process's pid to a file, to show where the model was loaded."""
+
+    def __init__(self, record: str):
+        self.record = record
+
+    def load_context(self, context: Any) -> None:
+        with open(self.record, "a", encoding="utf-8") as f:
+            f.write(f"{os.getpid()}\n")
+
+    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+        return [os.getpid()] * len(model_input)
+
+
+def test_fork_safe_model_is_loaded_once_before_forking(start_server: Any, tmp_path: Any) -> None:
+    record = tmp_path / "loads.txt"
+    save_model(tmp_path / "m", python_model=LoadRecorder(str(record)))
+    server = start_server(tmp_path / "m", "--workers", "2")
+    loads = record.read_text().split()
+    assert loads == [str(server.proc.pid)], "loaded once, in the supervisor"
+    answered = set()
+    for _ in range(40):
+        body = {"dataframe_split": {"columns": ["x"], "data": [[1]]}}
+        answered.add(
+            requests.post(server.url + "/invocations", json=body, timeout=30).json()["predictions"][0]
+        )
+    assert server.proc.pid not in answered and len(answered) >= 1, "workers answer, not the supervisor"
+    assert record.read_text().split() == loads, "forked workers reuse the loaded model"
