@@ -1,8 +1,5 @@
 #!/usr/bin/env bash
-# Install everything the tests need (system services, then ./.venv), then run the whole test
-# suite: core, every plugin, and the cross-package tests.
+# The README's test command: exactly what CI runs (.ci/run) — system services, ./.venv with
+# every distribution, then pytest over core/tests, plugins and tests.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-bash dev/system-setup.sh
-bash dev/install.sh
-exec .venv/bin/python -m pytest "$@"
+exec bash "$(dirname "$0")/../.ci/run" "$@"
