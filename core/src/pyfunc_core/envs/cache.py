@@ -86,18 +86,21 @@ def get_or_build(
 
     ``build`` creates the environment at the path it is given. ``info`` (what the
     environment holds) is stored in the marker. Concurrent callers for the same ``name``
-    wait for each other; exactly one builds.
+    wait for each other; exactly one builds. The outcome (built in N s, or reused) is
+    reported through ``reporter``.
     """
     root = root or env_root()
     path = root / name
     marker = read_marker(path)
     if marker is not None:
+        reporter(f"reusing environment {path}")
         return CachedEnvironment(path, built=False, info=marker)
     root.mkdir(parents=True, exist_ok=True)
     with file_lock(root / ".locks" / f"{name}.lock", reporter=reporter, what=f"environment {name}"):
         marker = read_marker(path)
         if marker is not None:
             reporter(f"environment {name} was built by another process meanwhile")
+            reporter(f"reusing environment {path}")
             return CachedEnvironment(path, built=False, info=marker)
         if path.exists():
             reporter(f"removing incomplete environment {path}")
@@ -110,6 +113,7 @@ def get_or_build(
         except BaseException:
             shutil.rmtree(path, ignore_errors=True)
             raise
+    reporter(f"environment ready in {info['build_seconds']:.1f}s: {path}")
     return CachedEnvironment(path, built=True, info=info)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from importlib import metadata
 from pathlib import Path
 
@@ -24,7 +23,6 @@ KNOWN_DISTRIBUTIONS = {
 
 def load_model(path: str | Path, *, plugins: Plugins | None = None) -> PyFuncModel:
     """Load the model directory at ``path`` as a :class:`PyFuncModel`."""
-    started = time.perf_counter()
     model_dir = ModelDirectory.open(path)
     plugins = plugins or get_plugins()
     flavor = resolve_flavor(model_dir, plugins)
@@ -39,9 +37,7 @@ def load_model(path: str | Path, *, plugins: Plugins | None = None) -> PyFuncMod
             f"Failed to load model '{model_dir.path}' with the {flavor.name} flavor: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
-    model = PyFuncModel(model_dir, predictor, flavor)
-    model.load_seconds = time.perf_counter() - started  # type: ignore[attr-defined]
-    return model
+    return PyFuncModel(model_dir, predictor, flavor)
 
 
 def resolve_flavor(model_dir: ModelDirectory, plugins: Plugins) -> Flavor:

@@ -65,10 +65,6 @@ class CondaManager(EnvironmentManager):
             )
 
         cached = get_or_build(f"{NAME}-{key}", build, info=info, reporter=reporter)
-        if cached.built:
-            reporter(f"environment ready in {cached.info.get('build_seconds', 0):.1f}s: {cached.path}")
-        else:
-            reporter(f"reusing environment {cached.path}")
         return Environment(
             manager=NAME,
             python=str(python_of(cached.path)),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from time import perf_counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from pyfunc_core.errors import PredictionError, PyfuncError
 from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Slot, count_rows
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from pyfunc_scoring_server.metrics import Metrics
 
 logger = logging.getLogger("pyfunc_scoring_server")
+R = TypeVar("R")
 
 MODEL_ERROR = (
     "Encountered an unexpected error while evaluating the model. Verify that the input is "
@@ -96,9 +97,21 @@ class ServingContext:
                 f"Invalid input: {type(exc).__name__}: {exc}", error_code="BAD_REQUEST"
             ) from exc
 
-    def submit(self, data: Any, params: Any) -> Slot:
-        """Queue prepared input for prediction (call the runner's ``left`` right after)."""
-        return self.runner.submit(data, params, count_rows(data))
+    def predict(self, decode: Callable[[], R], started: float) -> tuple[R, Any]:
+        """Decode a request, apply the signature, run it (maybe batched) and wait for it.
+
+        ``decode()`` returns the route's request (anything with ``data`` and ``params``);
+        the runner counts the request as arriving until it is queued, so a batch waits for
+        requests still being decoded. Every failure is a ``PyfuncError``.
+        """
+        self.runner.arriving()
+        try:
+            request = decode()
+            data, params = self.prepare(request.data, request.params)  # type: ignore[attr-defined]
+            slot = self.runner.submit(data, params, count_rows(data))
+        finally:
+            self.runner.left()
+        return request, self.wait(slot, started)
 
     def wait(self, slot: Slot, started: float) -> Any:
         """The prediction; raises DeadlineExceeded, or a PyfuncError for the model's exception."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyfunc_core.codecs import decode_request, predictions_to_json
+from pyfunc_core.codecs import ModelRequest, decode_request, predictions_to_json
 from pyfunc_core.errors import PyfuncError
 from pyfunc_scoring_server.context import ServingContext, internal_error
 from pyfunc_scoring_server.responses import Reply, mlflow_error, mlflow_error_from
@@ -37,20 +37,14 @@ def invocations(ctx: ServingContext, environ: dict[str, Any], started: float) ->
     body = read_body(environ, ctx.max_body)
     if body is None:
         return mlflow_error(413, too_large(ctx.max_body))
-    runner = ctx.runner
-    runner.arriving()
-    try:
-        _, request = decode_request(
+
+    def decode() -> ModelRequest:
+        return decode_request(
             ctx.codecs, environ.get("CONTENT_TYPE"), body, ctx.input_schema, ctx.params_schema
-        )
-        data, params = ctx.prepare(request.data, request.params)
-        slot = ctx.submit(data, params)
-    except PyfuncError as exc:
-        return mlflow_error_from(exc, ctx.debug)
-    finally:
-        runner.left()
+        )[1]
+
     try:
-        predictions = ctx.wait(slot, started)
+        _, predictions = ctx.predict(decode, started)
     except PyfuncError as exc:
         return mlflow_error_from(exc, ctx.debug)
     try:

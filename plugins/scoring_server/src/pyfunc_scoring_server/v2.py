@@ -10,6 +10,7 @@ from pyfunc_scoring_server.context import ServingContext, log_internal
 from pyfunc_scoring_server.invocations import read_body, too_large
 from pyfunc_scoring_server.responses import Reply, json_reply, stack_of, v2_error
 from pyfunc_scoring_server.v2_codec import (
+    InferRequest,
     check_content_type,
     decode_infer_request,
     encode_outputs,
@@ -94,19 +95,13 @@ def infer(
     body = read_body(environ, ctx.max_body)
     if body is None:
         return v2_error(413, too_large(ctx.max_body))
-    runner = ctx.runner
-    runner.arriving()
-    try:
+
+    def decode() -> InferRequest:
         check_content_type(environ.get("CONTENT_TYPE"))
-        request = decode_infer_request(body, ctx.input_schema)
-        data, params = ctx.prepare(request.data, request.params)
-        slot = ctx.submit(data, params)
-    except PyfuncError as exc:
-        return _error(exc, ctx.debug)
-    finally:
-        runner.left()
+        return decode_infer_request(body, ctx.input_schema)
+
     try:
-        predictions = ctx.wait(slot, started)
+        request, predictions = ctx.predict(decode, started)
     except PyfuncError as exc:
         return _error(exc, ctx.debug)
     try:

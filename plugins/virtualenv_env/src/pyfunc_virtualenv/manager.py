@@ -58,10 +58,6 @@ class VirtualenvManager(EnvironmentManager):
             )
 
         cached = get_or_build(f"{NAME}-{key}", build, info=info, reporter=reporter)
-        if cached.built:
-            reporter(f"environment ready in {cached.info.get('build_seconds', 0):.1f}s: {cached.path}")
-        else:
-            reporter(f"reusing environment {cached.path}")
         bin_dir = python_of(cached.path).parent
         return Environment(
             manager=NAME,
