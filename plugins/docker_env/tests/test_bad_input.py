@@ -59,9 +59,36 @@ def test_bad_certificate_and_pip_config(cli: Callable[..., Any], golden_dir: Pat
 
 def test_unsupported_image_env_manager(cli: Callable[..., Any], golden_dir: Path) -> None:
     err = _one_line_error(
-        cli("build-docker", "-m", str(golden_dir / "model"), "-n", "x:1", "--env-manager", "conda")
+        cli("build-docker", "-m", str(golden_dir / "model"), "-n", "x:1", "--env-manager", "pixi")
     )
     assert "conda" in err and "local" in err
+
+
+def test_bad_conda_inputs(cli: Callable[..., Any], golden_dir: Path, tmp_path: Path) -> None:
+    import shutil
+
+    model = str(golden_dir / "model")
+
+    def generate(*args: str, m: str = model) -> str:
+        out = tmp_path / f"out{len(list(tmp_path.iterdir()))}"
+        return _one_line_error(cli("generate-dockerfile", "-m", m, "-d", str(out), *args))
+
+    assert "--conda-channel applies only with --env-manager conda" in generate(
+        "--conda-channel", "conda-forge"
+    )
+    err = generate("--env-manager", "conda", "--conda-channel", str(tmp_path / "missing"))
+    assert "does not exist" in err and "missing" in err
+    (tmp_path / "empty").mkdir()
+    err = generate("--env-manager", "conda", "--conda-channel", (tmp_path / "empty").as_uri())
+    assert "is not a conda channel" in err
+    no_conda = tmp_path / "no-conda"
+    shutil.copytree(golden_dir / "model", no_conda)
+    (no_conda / "conda.yaml").unlink()
+    assert "has no conda.yaml" in generate("--env-manager", "conda", m=str(no_conda))
+    (no_conda / "conda.yaml").write_text("channels: [conda-forge]\ndependencies: [numpy, {pip: [six]}]\n")
+    assert "does not list python" in generate("--env-manager", "conda", m=str(no_conda))
+    (no_conda / "conda.yaml").write_text("dependencies: [python=3.10, [nested]]\n")
+    assert "unexpected dependency entry" in generate("--env-manager", "conda", m=str(no_conda))
 
 
 def test_unreachable_daemon(cli: Callable[..., Any], golden_dir: Path, tmp_path: Path) -> None:

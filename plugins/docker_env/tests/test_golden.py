@@ -25,11 +25,30 @@ def _option_flags(tmp_path: Path) -> list[str]:
     ]  # fmt: skip
 
 
-@pytest.mark.parametrize("case", ["default", "options"])
+def _fake_channel(path: Path) -> Path:
+    """A directory that looks like a conda channel (an empty noarch index)."""
+    (path / "noarch").mkdir(parents=True)
+    (path / "noarch" / "repodata.json").write_text('{"info": {"subdir": "noarch"}, "packages": {}}\n')
+    return path
+
+
+def _conda_flags(tmp_path: Path) -> list[str]:
+    cert = tmp_path / "proxy-ca.pem"
+    cert.write_text(CERT)
+    return [
+        "--env-manager", "conda",
+        "--conda-channel", _fake_channel(tmp_path / "team-channel").as_uri(),
+        "--conda-channel", "https://conda.example.com/mirror/conda-forge",
+        "--extra-ca-cert", str(cert),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("case", ["default", "options", "conda"])
 def test_dockerfile_matches_golden(
     case: str, cli: Callable[..., Any], golden_dir: Path, tmp_path: Path
 ) -> None:
-    flags = _option_flags(tmp_path) if case == "options" else []
+    flags = {"default": [], "options": _option_flags, "conda": _conda_flags}[case]
+    flags = flags(tmp_path) if callable(flags) else flags
     out = tmp_path / "context"
     result = cli("generate-dockerfile", "-m", str(golden_dir / "model"), "-d", str(out), *flags)
     assert result.returncode == 0, result.stderr
@@ -83,3 +102,43 @@ def test_regenerating_into_an_earlier_context_replaces_it(
     assert result.returncode == 0, result.stderr
     assert not (out / "certs").exists() and not (out / "pip.conf").exists()
     assert (out / "Dockerfile").read_text() == (golden_dir / "default.Dockerfile").read_text()
+
+
+def test_conda_context_holds_the_environment_and_local_channels(
+    cli: Callable[..., Any], golden_dir: Path, tmp_path: Path
+) -> None:
+    import json
+
+    from pyfunc_docker.context import context_digest
+
+    flags = _conda_flags(tmp_path)
+    first, second = tmp_path / "one", tmp_path / "two"
+    for out in (first, second):
+        result = cli("generate-dockerfile", "-m", str(golden_dir / "model"), "-d", str(out), *flags)
+        assert result.returncode == 0, result.stderr
+    assert context_digest(first) == context_digest(second)
+    environment = json.loads((first / "conda" / "environment.json").read_text())
+    assert environment == {
+        "channels": ["file:///build/conda/channels/00", "https://conda.example.com/mirror/conda-forge"],
+        "dependencies": ["python=3.10.14", "pip<=24.2"],
+    }
+    copied = first / "conda" / "channels" / "00" / "noarch" / "repodata.json"
+    assert copied.read_text() == (tmp_path / "team-channel" / "noarch" / "repodata.json").read_text()
+    assert (first / "conda" / "create_env.py").read_text().startswith('"""Create a conda environment')
+    # conda.yaml's pip: section (-r requirements.txt) is what pip installs, then pyfunc itself.
+    lines = (first / "requirements.txt").read_text().splitlines()
+    assert lines[:2] == ["scikit-learn==1.5.2", "cloudpickle==3.0.0"]
+    assert all(line.startswith("./wheels/") for line in lines[2:])
+
+    # Without --conda-channel, conda.yaml's own channels are used as they are.
+    out = tmp_path / "own"
+    result = cli(
+        "generate-dockerfile", "-m", str(golden_dir / "model"), "-d", str(out), "--env-manager", "conda"
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "conda" / "environment.json").read_text())["channels"] == ["conda-forge"]
+    assert not any((out / "conda" / "channels").iterdir())
+    # Regenerating as a virtualenv context removes the conda part.
+    result = cli("generate-dockerfile", "-m", str(golden_dir / "model"), "-d", str(out))
+    assert result.returncode == 0, result.stderr
+    assert not (out / "conda").exists()

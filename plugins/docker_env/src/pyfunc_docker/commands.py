@@ -8,18 +8,17 @@ from typing import TYPE_CHECKING, Any, Callable
 import click
 
 from pyfunc_core.cli.errors import one_line_errors
+from pyfunc_docker.options import ENV_MANAGERS
 
 if TYPE_CHECKING:
     from pyfunc_core.model.mlmodel import ModelDirectory
     from pyfunc_docker.options import BuildOptions
 
-#: How the image installs the model's environment; ``local`` is a virtualenv made with the
-#: base image's python3 (the only one implemented).
-#: Both build the same image: a virtualenv made from the model's requirements.txt with the
-#: base image's Python (by default the model's own version). Accepting ``virtualenv`` keeps
-#: MLflow's ``build-docker --env-manager virtualenv`` command lines working; conda is not
-#: offered inside images yet.
-IMAGE_ENV_MANAGERS = ("local", "virtualenv")
+#: How the image installs the model's environment. ``local`` and ``virtualenv`` build the
+#: same image: a virtualenv of the model's requirements.txt with the base image's Python
+#: (accepting ``virtualenv`` keeps MLflow's command lines working). ``conda`` builds the
+#: model's conda.yaml environment with py-rattler (no conda in the image).
+IMAGE_ENV_MANAGERS = ENV_MANAGERS
 
 _model_option = click.option(
     "-m", "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model directory."
@@ -38,7 +37,10 @@ def _build_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             "extra_ca_certs",
             multiple=True,
             type=click.Path(path_type=Path),
-            help="PEM CA certificate pip trusts during the build (repeatable; not kept in the image).",
+            help=(
+                "PEM CA certificate pip (and py-rattler) trust during the build (repeatable; not "
+                "kept in the image)."
+            ),
         ),
         click.option("--pip-index-url", default=None, help="Package index pip uses during the build."),
         click.option(
@@ -46,6 +48,27 @@ def _build_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             default=None,
             type=click.Path(path_type=Path),
             help="pip configuration file used during the build (not kept in the image).",
+        ),
+        click.option(
+            "--env-manager",
+            default="local",
+            show_default=True,
+            type=click.Choice(IMAGE_ENV_MANAGERS),
+            help=(
+                "The image's serving environment: local and virtualenv both build a virtualenv of "
+                "requirements.txt with the base image's Python; conda builds the model's conda.yaml "
+                "environment (conda packages, then its pip: section) with py-rattler."
+            ),
+        ),
+        click.option(
+            "--conda-channel",
+            "conda_channels",
+            multiple=True,
+            help=(
+                "With --env-manager conda: channel to use instead of conda.yaml's (repeatable, in "
+                "priority order). A local directory or file:// channel is copied into the build "
+                "context, so the build needs no conda network access."
+            ),
         ),
     ]
     for option in reversed(options):
@@ -58,10 +81,14 @@ def _options(
     extra_ca_certs: tuple[Path, ...],
     pip_index_url: str | None,
     pip_config: Path | None,
+    env_manager: str,
+    conda_channels: tuple[str, ...],
 ) -> BuildOptions:
     from pyfunc_docker.options import BuildOptions
 
-    return BuildOptions(base_image, tuple(extra_ca_certs), pip_index_url, pip_config)
+    return BuildOptions(
+        base_image, tuple(extra_ca_certs), pip_index_url, pip_config, env_manager, tuple(conda_channels)
+    )
 
 
 def _open(model_path: Path) -> ModelDirectory:
@@ -93,11 +120,13 @@ def generate_dockerfile_command(
     extra_ca_certs: tuple[Path, ...],
     pip_index_url: str | None,
     pip_config: Path | None,
+    env_manager: str,
+    conda_channels: tuple[str, ...],
 ) -> None:
     """Write a build context (Dockerfile, model, wheels, requirements) that `docker build` builds."""
     from pyfunc_docker.context import write_context
 
-    options = _options(base_image, extra_ca_certs, pip_index_url, pip_config)
+    options = _options(base_image, extra_ca_certs, pip_index_url, pip_config, env_manager, conda_channels)
     context = write_context(_open(model_path), output, options)
     click.echo(f"build context written to {context.path} (base image {context.base_image})")
     click.echo(f"build it with: docker build -t IMAGE {context.path}")
@@ -106,30 +135,21 @@ def generate_dockerfile_command(
 @click.command("build-docker")
 @_model_option
 @click.option("-n", "--name", "image_name", required=True, help="Name (tag) of the image to build.")
-@click.option(
-    "--env-manager",
-    default="local",
-    show_default=True,
-    type=click.Choice(IMAGE_ENV_MANAGERS),
-    help=(
-        "How the image installs the model's requirements: both choices build a virtualenv from "
-        "requirements.txt with the base image's Python (conda is not supported in images)."
-    ),
-)
 @_build_options
 @one_line_errors
 def build_docker_command(
     model_path: Path,
     image_name: str,
-    env_manager: str,
     base_image: str | None,
     extra_ca_certs: tuple[Path, ...],
     pip_index_url: str | None,
     pip_config: Path | None,
+    env_manager: str,
+    conda_channels: tuple[str, ...],
 ) -> None:
     """Build a serving image for a model, streaming the build's progress."""
     from pyfunc_docker.image import build_model_image
 
-    options = _options(base_image, extra_ca_certs, pip_index_url, pip_config)
+    options = _options(base_image, extra_ca_certs, pip_index_url, pip_config, env_manager, conda_channels)
     image = build_model_image(_open(model_path), options, tag=image_name)
     click.echo(f"built image {image.tag}; run it with: docker run -p 127.0.0.1:5000:8080 {image.tag}")

@@ -3,13 +3,15 @@
 Layout of the context directory::
 
     Dockerfile
-    requirements.txt   what is installed: the model's requirements, then the pyfunc
+    requirements.txt   what pip installs: the model's requirements (with ``--env-manager
+                       conda``: the ``pip:`` section of its conda.yaml), then the pyfunc
                        distributions (``name==version``, or ``./wheels/<file>`` when the
                        host runs them from a local source tree, as PyPI lacks that code)
     wheels/            those locally built wheels
     model/             a copy of the model directory
     certs/             extra CA certificates (only with --extra-ca-cert)
     pip.conf           (only with --pip-config)
+    conda/             (only with --env-manager conda) see :mod:`pyfunc_docker.conda_context`
 
 File modes are normalised (0644, 0755 for executables and directories), so a model
 copied from a private directory is still readable by the image's non-root user.
@@ -27,15 +29,16 @@ from typing import TYPE_CHECKING
 
 from pyfunc_core.envs.base import Reporter, stderr_reporter
 from pyfunc_core.errors import EnvironmentBuildError, InvalidParameterError
+from pyfunc_docker.conda_context import check_channels, read_conda_spec, write_conda_files
 from pyfunc_docker.dockerfile import HEADER, DockerfileSpec, render_dockerfile
-from pyfunc_docker.options import BuildOptions
+from pyfunc_docker.options import ENV_MANAGERS, BuildOptions
 from pyfunc_docker.python_version import major_minor, model_python
 
 if TYPE_CHECKING:
     from pyfunc_core.model.mlmodel import ModelDirectory
 
 #: What a context holds; a directory holding anything else is not overwritten.
-MANAGED = ("Dockerfile", "requirements.txt", "wheels", "model", "certs", "pip.conf")
+MANAGED = ("Dockerfile", "requirements.txt", "wheels", "model", "certs", "pip.conf", "conda")
 _IGNORED_IN_MODEL = shutil.ignore_patterns("__pycache__", "*.pyc")
 
 
@@ -65,10 +68,11 @@ def dockerfile_spec(model_dir: ModelDirectory, options: BuildOptions) -> Dockerf
     return DockerfileSpec(
         base_image=base,
         model_python=major_minor(python) if python else None,
-        check_python=options.base_image is not None,
+        check_python=options.base_image is not None and options.env_manager != "conda",
         extra_ca_certs=bool(options.extra_ca_certs),
         pip_config=options.pip_config is not None,
         pip_index_url=options.pip_index_url,
+        conda=options.env_manager == "conda",
     )
 
 
@@ -84,9 +88,14 @@ def write_context(
 
     _check_inputs(options)
     spec = dockerfile_spec(model_dir, options)
+    conda = read_conda_spec(model_dir) if spec.conda else None
     _prepare_output(output)
     dists = model_distributions(model_dir, reporter=reporter)
-    requirements = list(without_distributions(model_dir.requirements(), dists))
+    if conda is not None:
+        channels = write_conda_files(conda, options.conda_channels, output)
+        reporter(f"conda environment: {', '.join(conda.dependencies)} from {', '.join(channels)}")
+    model_requirements = conda.pip if conda is not None else model_dir.requirements()
+    requirements = list(without_distributions(model_requirements, dists))
     (output / "wheels").mkdir()
     for dist in dists:
         if dist.source is None:
@@ -122,6 +131,13 @@ def context_digest(path: Path) -> str:
 
 
 def _check_inputs(options: BuildOptions) -> None:
+    if options.env_manager not in ENV_MANAGERS:
+        raise InvalidParameterError(
+            f"{options.env_manager!r} is not an image environment manager: use {', '.join(ENV_MANAGERS)}"
+        )
+    if options.conda_channels and options.env_manager != "conda":
+        raise InvalidParameterError("--conda-channel applies only with --env-manager conda")
+    check_channels(options.conda_channels)
     for cert in options.extra_ca_certs:
         if not cert.is_file():
             raise InvalidParameterError(f"CA certificate file '{cert}' does not exist")

@@ -11,13 +11,18 @@ BASE_IMAGE_VAR = "PYFUNC_DOCKER_BASE_IMAGE"
 EXTRA_CA_CERTS_VAR = "PYFUNC_DOCKER_EXTRA_CA_CERTS"
 PIP_INDEX_URL_VAR = "PYFUNC_DOCKER_PIP_INDEX_URL"
 PIP_CONFIG_VAR = "PYFUNC_DOCKER_PIP_CONFIG"
+#: How an image may hold the model's environment (``virtualenv`` builds what ``local`` does).
+ENV_MANAGERS = ("local", "virtualenv", "conda")
 
 
 @dataclass(frozen=True)
 class BuildOptions:
-    """Choices about the image: its base, and how pip inside the build reaches an index.
+    """Choices about the image: its base, its environment, and how the build reaches indexes.
 
     ``base_image`` None means ``python:<the model's major.minor>-slim``.
+    ``env_manager`` ``conda`` serves from the model's conda.yaml environment (created with
+    py-rattler from ``conda_channels`` when given, else from conda.yaml's channels); ``local``
+    and ``virtualenv`` from a virtualenv of its requirements.txt.
     ``extra_ca_certs`` are PEM files trusted by pip during the build (a TLS-intercepting
     proxy's CA); ``pip_index_url`` and ``pip_config`` point pip at another index. None of
     them reaches the final image.
@@ -27,6 +32,8 @@ class BuildOptions:
     extra_ca_certs: tuple[Path, ...] = ()
     pip_index_url: str | None = None
     pip_config: Path | None = None
+    env_manager: str = "local"
+    conda_channels: tuple[str, ...] = ()
 
     @classmethod
     def from_environment(cls) -> BuildOptions:
