@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import time
@@ -107,6 +108,33 @@ def model_image(cli: Callable[..., Any], sklearn_model: tuple[Path, Any], build_
     assert result.returncode == 0, result.stderr[-4000:]
     print(f"\nmodel image built in {time.perf_counter() - started:.0f}s", file=sys.stderr)
     return tag
+
+
+@pytest.fixture(scope="session")
+def conda_channel(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> Path:
+    """A ``file://`` conda channel holding this interpreter (repacked) and pip, built once.
+
+    Its python runs inside the test base image only if that image's glibc is not older than
+    the one this interpreter was built against, so the test skips, saying so, otherwise.
+    """
+    testing = pytest.importorskip("pyfunc_conda.testing", reason="pyfunc-conda builds the test channel")
+    reason = testing.local_channel_unavailable()
+    if reason:
+        pytest.skip(reason)
+    host_glibc = os.confstr("CS_GNU_LIBC_VERSION") or ""
+    base_glibc = support.glibc_version(base_image)
+    if _version(host_glibc) > _version(base_glibc):
+        pytest.skip(
+            f"this interpreter needs {host_glibc}; the base image {base_image} has {base_glibc or 'an unknown glibc'}"
+        )
+    started = time.perf_counter()
+    channel = testing.build_local_channel(tmp_path_factory.mktemp("conda-channel") / "channel")
+    print(f"\nconda channel built in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    return channel
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", text)[:2])
 
 
 def wait_for_ping(port: int, *, timeout: float = 180, alive: Callable[[], bool] = lambda: True) -> None:

@@ -131,6 +131,18 @@ def ensure_base_image(tag: str = BASE_TAG) -> str:
     return tag
 
 
+def glibc_version(image: str) -> str:
+    """``glibc 2.36``: the C library of ``image`` (empty when it cannot be told)."""
+    cli = docker_cli()
+    if cli is None:
+        return ""
+    proc = subprocess.run(
+        [cli, "run", "--rm", "--entrypoint", "getconf", image, "GNU_LIBC_VERSION"],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    return proc.stdout.strip() if proc.returncode == 0 else ""
+
+
 if __name__ == "__main__":
     reason = ensure_daemon()
     if reason:
