@@ -3,7 +3,8 @@
 
 When the signature is a column schema of one numeric type, ``dataframe_split`` and
 ``dataframe_records`` go straight to one numpy block (no per-column pandas inference), and
-orjson parses the body when installed.
+orjson parses the body when installed; large ``dataframe_split`` bodies skip Python objects
+altogether where pysimdjson is installed (``json_numeric``).
 """
 
 from __future__ import annotations
@@ -67,6 +68,13 @@ class JsonCodec(Codec):
         params_schema: ParamSchema | None = None,
         content_params: dict[str, str] | None = None,
     ) -> ModelRequest:
+        dtype = _uniform_numeric_dtype(schema)
+        if dtype is not None and isinstance(body, bytes):
+            from pyfunc_core.codecs.json_numeric import decode_numeric_split
+
+            numeric = decode_numeric_split(body, dtype)
+            if numeric is not None:
+                return numeric
         return decode_json_payload(parse_json(body), schema)
 
 

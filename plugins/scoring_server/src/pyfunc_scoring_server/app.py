@@ -74,7 +74,8 @@ class ScoringApp:
         rid = request_id(environ)
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO") or "/"
-        ctx.enter()
+        length = environ.get("CONTENT_LENGTH")
+        ctx.enter(int(length) if length and length.isdigit() else 0)
         try:
             reply, endpoint = self._dispatch(environ, method, path, started, rid)
         except Exception as exc:  # a bug of ours, never the client's fault

@@ -87,6 +87,7 @@ class DirectRunner:
                 job.slot.set(self._predict(job.data, job.params))
             except BaseException as exc:
                 job.slot.set(error=exc)
+            job = None  # an idle thread must not keep the last request's data alive
 
     def stop(self) -> None:
         for _ in self._threads:
@@ -162,6 +163,7 @@ class BatchRunner:
             if self._on_batch is not None:
                 self._on_batch(rows, self._queue.qsize())
             self._run(batch)
+            first = job = batch = None  # nothing of the last batch stays alive while idle
 
     def _run(self, batch: list[_Job]) -> None:
         groups: dict[Any, list[_Job]] = {}

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from pyfunc_core.errors import PredictionError, PyfuncError
 from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Slot, count_rows
+from pyfunc_scoring_server.heap import HeapTrimmer
 from pyfunc_scoring_server.responses import Reply, mlflow_error
 
 if TYPE_CHECKING:
@@ -66,18 +67,23 @@ class ServingContext:
         else:
             self.runner = DirectRunner(predict, options.threads, metrics.queue_depth.set)
         metrics.load_seconds.set(load_seconds)
+        self.heap = HeapTrimmer(lambda: self._in_flight == 0)
 
     # -- in-flight accounting (drain on SIGTERM waits for zero) ---------------------------
 
-    def enter(self) -> None:
+    def enter(self, body_size: int = 0) -> None:
         with self._lock:
             self._in_flight += 1
         self.metrics.in_flight.inc()
+        self.heap.saw_body(body_size)
 
     def leave(self) -> None:
         with self._lock:
             self._in_flight -= 1
+            idle = self._in_flight == 0
         self.metrics.in_flight.dec()
+        if idle:
+            self.heap.went_idle()
 
     @property
     def in_flight(self) -> int:

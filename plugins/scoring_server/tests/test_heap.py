@@ -1,0 +1,73 @@
+"""The heap trimmer: glibc's malloc_trim runs once a worker is idle after a large body."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+import weakref
+
+import pytest
+
+from pyfunc_scoring_server.batching import DirectRunner
+from pyfunc_scoring_server.heap import HeapTrimmer
+
+
+def _wait_for(predicate, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return predicate()
+
+
+@pytest.fixture
+def trimmer_factory():
+    def make(is_idle):
+        trimmer = HeapTrimmer(is_idle, large_body=1000, delays=(0.01, 0.02))
+        if not trimmer.available:
+            pytest.skip("malloc_trim is glibc's; this C library has none")
+        return trimmer
+
+    return make
+
+
+def test_trims_twice_after_a_large_body_once_idle(trimmer_factory) -> None:
+    trimmer = trimmer_factory(lambda: True)
+    trimmer.saw_body(999)
+    trimmer.went_idle()
+    time.sleep(0.2)
+    assert trimmer.trims == 0  # small bodies never trigger it
+    trimmer.saw_body(1000)
+    trimmer.went_idle()
+    assert _wait_for(lambda: trimmer.trims == 2)  # once when idle, once more after settling
+    trimmer.went_idle()
+    time.sleep(0.2)
+    assert trimmer.trims == 2  # nothing large since: no more trims
+
+
+def test_never_trims_while_busy(trimmer_factory) -> None:
+    busy = threading.Event()
+    busy.set()
+    trimmer = trimmer_factory(lambda: not busy.is_set())
+    trimmer.saw_body(10_000)
+    trimmer.went_idle()
+    time.sleep(0.2)
+    assert trimmer.trims == 0
+    busy.clear()
+    trimmer.went_idle()  # the next request to finish wakes it again
+    assert _wait_for(lambda: trimmer.trims >= 1)
+
+
+def test_an_idle_predict_thread_keeps_nothing_of_the_last_request() -> None:
+    class Payload:
+        pass
+
+    runner = DirectRunner(lambda data, params: 1, threads=1)
+    payload = Payload()
+    ref = weakref.ref(payload)
+    assert runner.submit(payload, None, 1).wait(10)
+    del payload
+    assert _wait_for(lambda: (gc.collect(), ref())[1] is None)
+    runner.stop()
