@@ -43,6 +43,7 @@ class Results:
     runs: list[Run] = field(default_factory=list)
     instances: list[Instance] = field(default_factory=list)
     predict_ms: dict[str, dict[int, float]] = field(default_factory=dict)  # model -> rows -> ms
+    load_floor: dict[str, tuple[float, float, float]] = field(default_factory=dict)  # s, RSS, PSS
 
     def best(self, server: str, model: str, scenario: str) -> Run | None:
         """The server's best successful requests/s in a scenario over the configurations it ran with."""
@@ -185,4 +186,11 @@ def floor_table(res: Results) -> str:
             for model, by_rows in res.predict_ms.items()
         ]
         text += "\n\n" + _table(["in-process predict", "1 row ms", "10,000 rows ms"], prow)
+    if res.load_floor:
+        lrow = [
+            [model, f"{secs:.2f}", f"{rss:,.0f}", f"{pss:,.0f}"]
+            for model, (secs, rss, pss) in res.load_floor.items()
+        ]
+        header = ["bare load (python: import skops.io, load model.skops, exit)", "s", "RSS MB", "PSS MB"]
+        text += "\n\n" + _table(header, lrow)
     return text

@@ -25,6 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import load_floor
 import payloads
 import peer_envs
 import report_tables
@@ -61,6 +62,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=float, default=1.0, help="seconds of the same load before each run")
     p.add_argument("--rounds", type=int, default=2, help="interleaved rounds per scenario (best kept)")
     p.add_argument("--cold-starts", type=int, default=3, help="cold-start samples per server (min kept)")
+    p.add_argument(
+        "--settle", type=float, default=2.0, help="idle seconds after the load before memory is measured"
+    )
     p.add_argument("--quick", action="store_true", help="3 s runs, 1 s warm-ups, 1 round, 1 cold start")
     p.add_argument("--work", type=Path, default=HERE / ".work", help="venvs, models, bodies, logs")
     p.add_argument(
@@ -250,6 +254,7 @@ def bench_group(contenders: list[Contender], ctx, results: Results) -> None:
     try:
         scenarios = [s for s in SCENARIOS if any(s in c.scenarios for c in up)]
         drive_rounds(up, scenarios, ctx, results)
+        time.sleep(args.settle)  # every server gets the same idle moment before its memory is read
         for c in up:
             spec = c.running.spec
             rss, pss = server_procs.tree_memory_mb(c.running.proc.pid)
@@ -306,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
 
     results = Results()
     results.predict_ms = time_predict(models_root, args.models, X)
+    for model in args.models:
+        results.load_floor[model] = load_floor.measure(
+            Path(sys.executable), models_root / "mlflow" / model, args.cold_starts
+        )
     check_rows = X[:CHECK_ROWS]
     if "pyfunc" in args.only and not args.pyfunc_bin.exists():
         print(f"[pyfunc] {args.pyfunc_bin} not found: skipped", flush=True)
@@ -377,7 +386,8 @@ def render(results: Results, args: argparse.Namespace, notes: str) -> str:
         f"{args.rounds} round(s) per scenario, best round kept; cold start: best of "
         f"{args.cold_starts} start(s). req/s counts 2xx responses only.",
         "### Runs\n\n" + report_tables.runs_table(results),
-        "### Server instances (memory after the load)\n\n" + report_tables.instances_table(results),
+        f"### Server instances (memory after the load, once idle for {args.settle:g} s)\n\n"
+        + report_tables.instances_table(results),
     ]
     if any(r.server == "pyfunc" for r in results.runs):
         parts.append(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from pyfunc_core.cache_dir import cache_dir
 from pyfunc_core.envs.base import Reporter, stderr_reporter
 from pyfunc_core.errors import EnvironmentBuildError
 
@@ -37,12 +38,11 @@ DEFAULT_LOCK_TIMEOUT = 3600.0
 
 
 def env_root() -> Path:
-    """Where environments are cached: ``$PYFUNC_CORE_ENV_ROOT`` or ``~/.cache/pyfunc-core/envs``."""
+    """Where environments are cached: ``$PYFUNC_CORE_ENV_ROOT`` or ``<cache_dir()>/envs``."""
     override = os.environ.get(ENV_ROOT_VAR)
     if override:
         return Path(override).expanduser().resolve()
-    cache_home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(cache_home) / "pyfunc-core" / "envs"
+    return cache_dir("envs")
 
 
 def env_key(*parts: Any) -> str:

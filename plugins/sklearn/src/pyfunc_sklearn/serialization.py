@@ -96,14 +96,11 @@ def read(
             f"'{path.name}' has unknown serialization_format {serialization_format!r} "
             f"(known: {', '.join(SERIALIZATION_FORMATS)})"
         )
-    if serialization_format == SKOPS:
-        try:
-            import skops.io  # noqa: F401
-        except ImportError:
-            raise ModelLoadError(f"Model file '{path}' is in the skops format: pip install skops") from None
     try:
         if serialization_format == SKOPS:
-            return _read_skops(path, trusted)
+            from pyfunc_sklearn import skops_cache
+
+            return skops_cache.load(path, list(trusted or ()), lambda: _read_skops(path, trusted))
         with open(path, "rb") as f:
             if serialization_format == PICKLE:
                 return pickle.load(f)
@@ -119,7 +116,10 @@ def read(
 def _read_skops(path: Path, trusted: Sequence[str] | None) -> Any:
     import zipfile
 
-    import skops.io
+    try:
+        import skops.io
+    except ImportError:
+        raise ModelLoadError(f"Model file '{path}' is in the skops format: pip install skops") from None
 
     try:
         untrusted = untrusted_types(path, trusted)

@@ -1,0 +1,90 @@
+"""Skops models kept as local pickles, so that a cold start need not import skops.
+
+Importing ``skops.io`` costs about half a second (it imports every scikit-learn module to
+list the estimators it trusts by default), a third of a server's cold start. Once skops has
+loaded a file under a list of trusted types, the estimator it built holds only types skops
+allowed; that estimator is pickled into the user's cache directory, keyed by the file's
+SHA-256, the trusted list and the versions of Python, scikit-learn, numpy and skops. Later
+loads of the same file under the same list unpickle it: the same objects, without skops.
+
+The pickle is written by this machine from what skops built, never taken from the model
+directory, so a model file from elsewhere still goes through skops' checks first. The entry
+is as trustworthy as the user's own cache directory (like the environment cache, whose
+virtualenvs run code). ``PYFUNC_SKLEARN_SKOPS_CACHE=0`` turns the cache off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import pickle
+import sys
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from pyfunc_core.cache_dir import cache_dir
+
+logger = logging.getLogger("pyfunc_sklearn")
+
+ENV_SWITCH = "PYFUNC_SKLEARN_SKOPS_CACHE"
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_SWITCH, "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def entry_path(model_file: Path, trusted: Sequence[str]) -> Path | None:
+    """Where the pickle of ``model_file`` under ``trusted`` lives, or None if skops is absent."""
+    versions = []
+    for dist in ("scikit-learn", "numpy", "skops"):
+        try:
+            versions.append(metadata.version(dist))
+        except metadata.PackageNotFoundError:
+            return None
+    digest = hashlib.sha256()
+    with open(model_file, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    key = json.dumps(
+        [digest.hexdigest(), sorted(set(trusted)), sys.version, versions, pickle.HIGHEST_PROTOCOL]
+    )
+    name = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return cache_dir("sklearn-skops", f"{name}.pkl")
+
+
+def load(model_file: Path, trusted: Sequence[str], read_with_skops: Callable[[], Any]) -> Any:
+    """The estimator in ``model_file``: from the cache when an entry exists, else through
+    ``read_with_skops()`` (which checks the trusted types), then stored for next time."""
+    entry = entry_path(model_file, trusted) if enabled() else None
+    if entry is not None and entry.is_file():
+        try:
+            with open(entry, "rb") as f:
+                return pickle.load(f)
+        except Exception as exc:  # a damaged entry: drop it and read the file again
+            logger.warning("dropping unreadable skops cache entry %s: %s", entry, exc)
+            entry.unlink(missing_ok=True)
+    estimator = read_with_skops()
+    if entry is not None:
+        _store(entry, estimator)
+    return estimator
+
+
+def _store(entry: Path, estimator: Any) -> None:
+    """Write atomically (a reader never sees half a file); a cache that cannot be written is
+    only a slower next start."""
+    try:
+        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".pkl")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                pickle.dump(estimator, f, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, entry)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except Exception as exc:
+        logger.debug("not caching the skops model at %s: %s", entry, exc)
