@@ -135,6 +135,17 @@ def edit() -> Callable[[Path, Callable[[dict[str, Any]], None]], None]:
     return edit_mlmodel
 
 
+@pytest.fixture(scope="session")
+def _skops_cache_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pyfunc-cache")
+
+
+@pytest.fixture(autouse=True)
+def _private_skops_cache(_skops_cache_root: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skops models these tests load are cached in a session folder, not the user's cache."""
+    monkeypatch.setenv("PYFUNC_CORE_CACHE_DIR", str(_skops_cache_root))
+
+
 @pytest.fixture
 def copy_model(tmp_path: Path) -> Callable[[Path], Path]:
     """A private copy of a saved model directory, for tests that damage it."""

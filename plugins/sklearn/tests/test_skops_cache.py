@@ -112,3 +112,19 @@ def test_an_unwritable_cache_only_costs_speed(
     blocker.write_text("x")
     monkeypatch.setenv("PYFUNC_CORE_CACHE_DIR", str(blocker))
     assert pyfunc_core.load_model(forest_dir).predict(data.X[:3]).shape == (3,)
+
+
+def test_the_cache_keeps_the_most_recently_used_entries(
+    cache: Path, forest_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    cache.mkdir(parents=True)
+    for i in range(5):
+        stale = cache / f"stale-{i}.pkl"
+        stale.write_bytes(b"x")
+        os.utime(stale, (1_000_000 + i, 1_000_000 + i))
+    monkeypatch.setattr(skops_cache, "MAX_ENTRIES", 3)
+    pyfunc_core.load_model(forest_dir)
+    kept = sorted(p.name for p in cache.glob("*.pkl"))
+    assert len(kept) == 3 and "stale-4.pkl" in kept and "stale-3.pkl" in kept and "stale-0.pkl" not in kept

@@ -31,6 +31,8 @@ from pyfunc_core.cache_dir import cache_dir
 logger = logging.getLogger("pyfunc_sklearn")
 
 ENV_SWITCH = "PYFUNC_SKLEARN_SKOPS_CACHE"
+#: The cache keeps the most recently used entries, up to this many.
+MAX_ENTRIES = 64
 
 
 def enabled() -> bool:
@@ -63,7 +65,9 @@ def load(model_file: Path, trusted: Sequence[str], read_with_skops: Callable[[],
     if entry is not None and entry.is_file():
         try:
             with open(entry, "rb") as f:
-                return pickle.load(f)
+                estimator = pickle.load(f)
+            os.utime(entry)  # recently used: pruned last
+            return estimator
         except Exception as exc:  # a damaged entry: drop it and read the file again
             logger.warning("dropping unreadable skops cache entry %s: %s", entry, exc)
             entry.unlink(missing_ok=True)
@@ -86,5 +90,12 @@ def _store(entry: Path, estimator: Any) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        _prune(entry.parent)
     except Exception as exc:
         logger.debug("not caching the skops model at %s: %s", entry, exc)
+
+
+def _prune(folder: Path) -> None:
+    entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for stale in entries[MAX_ENTRIES:]:
+        stale.unlink(missing_ok=True)
