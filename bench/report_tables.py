@@ -98,6 +98,7 @@ def instances_table(res: Results) -> str:
             i.server,
             i.label,
             i.model,
+            f"{i.cold_starts[0]:.2f}" if i.cold_starts else "-",
             f"{i.cold_start_s:.2f}",
             f"{i.rss_mb:,.0f}",
             f"{i.pss_mb:,.0f}",
@@ -105,7 +106,8 @@ def instances_table(res: Results) -> str:
         ]
         for i in res.instances
     ]
-    header = ["server", "flags", "model", "cold start s", "RSS MB", "PSS MB", "response check"]
+    header = ["server", "flags", "model", "first start s", "cold start s (best)", "RSS MB", "PSS MB",
+              "response check"]  # fmt: skip
     return _table(header, rows)
 
 

@@ -12,8 +12,8 @@ from server_procs import ServerSpec, free_port
 HERE = Path(__file__).resolve().parent
 
 
-def pyfunc(bin_path: Path, model_dir: Path, flags: list[str]) -> ServerSpec:
-    """``pyfunc-core serve`` on the MLflow-written directory."""
+def pyfunc(bin_path: Path, model_dir: Path, flags: list[str], cache_dir: Path | None = None) -> ServerSpec:
+    """``pyfunc-core serve`` on the MLflow-written directory; ``cache_dir`` holds its skops cache."""
     port = free_port()
     return ServerSpec(
         server="pyfunc",
@@ -22,6 +22,7 @@ def pyfunc(bin_path: Path, model_dir: Path, flags: list[str]) -> ServerSpec:
         health_url=f"http://127.0.0.1:{port}/ping",
         infer_url=f"http://127.0.0.1:{port}/invocations",
         protocol="mlflow",
+        env={"PYFUNC_CORE_CACHE_DIR": str(cache_dir)} if cache_dir else {},
     )
 
 
