@@ -132,6 +132,35 @@ def worker_pids(server: Any) -> list[int]:
     return [int(line.split("worker ")[1].split()[0]) for line in ready]
 
 
+def test_keep_alive_connections_are_spread_over_the_workers(start_server: Any, models: dict) -> None:
+    """Eight persistent connections opened one after another end up four and four (give or
+    take one each), not all on whichever worker woke first."""
+    import http.client
+    import re
+
+    server = start_server(models["score"], "--workers", "2")
+    host, port = server.url.split("//")[1].split(":")
+    connections = []
+    try:
+        for i in range(8):
+            conn = http.client.HTTPConnection(host, int(port), timeout=30)
+            conn.request("GET", "/ping", headers={"X-Request-ID": f"spread-{i}"})
+            assert conn.getresponse().read() is not None
+            connections.append(conn)
+        owners: dict[str, int] = {}
+        deadline = time.monotonic() + 10
+        while len(owners) < 8 and time.monotonic() < deadline:  # the access log is flushed every 100 ms
+            found = re.findall(r"\[(\d+)\] access: .* rid=(spread-\d)", server.output())
+            owners = {rid: int(pid) for pid, rid in found}
+            time.sleep(0.05)
+    finally:
+        for conn in connections:
+            conn.close()
+    per_worker = sorted(list(owners.values()).count(pid) for pid in set(owners.values()))
+    assert len(owners) == 8 and len(per_worker) == 2, owners
+    assert per_worker[1] - per_worker[0] <= 2, owners
+
+
 def test_a_dead_worker_is_replaced(two_workers: Any) -> None:
     import os
 

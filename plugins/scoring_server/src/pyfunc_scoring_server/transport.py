@@ -12,7 +12,7 @@ import logging
 import socket
 import threading
 import time
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import orjson
 from waitress import wasyncore
@@ -21,6 +21,9 @@ from waitress.server import create_server
 from waitress.task import ErrorTask, WSGITask
 
 from pyfunc_scoring_server.responses import STATUS_ERROR_CODES, clip, request_id
+
+if TYPE_CHECKING:
+    from pyfunc_scoring_server.balance import WorkerSlot
 
 logger = logging.getLogger("pyfunc_scoring_server")
 
@@ -99,6 +102,7 @@ class HttpServer:
         max_body_size: int,
         is_idle: Callable[[], bool],
         on_error: Callable[..., None] | None = None,
+        balance: WorkerSlot | None = None,
     ) -> None:
         self._map: dict[int, Any] = {}
         self._is_idle = is_idle
@@ -124,6 +128,21 @@ class HttpServer:
         self.server.channel_class = _Channel
         # errors waitress answers itself (body too large, malformed HTTP) still get logged
         self.server.pyfunc_error_hook = on_error
+        if balance is not None:
+            self._balance_accepts(balance)
+
+    def _balance_accepts(self, slot: WorkerSlot) -> None:
+        """Poll the listening socket only while this worker is not ahead of its siblings."""
+        from pyfunc_scoring_server.balance import LOOP_TIMEOUT
+
+        server = self.server
+        server.adj.asyncore_loop_timeout = LOOP_TIMEOUT  # (the Adjustments parser only takes ints)
+        waitress_readable = server.readable
+
+        def readable() -> bool:
+            return waitress_readable() and slot.may_accept(len(server.active_channels))
+
+        server.readable = readable
 
     def run(self) -> None:
         """Serve until :meth:`drain` has finished (returns normally)."""

@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyfunc_core.errors import PyfuncError
+from pyfunc_scoring_server.balance import ConnectionBalance
 
 if TYPE_CHECKING:
     from pyfunc_core.model.pyfunc_model import PyFuncModel
     from pyfunc_core.registry import ServeOptions
+    from pyfunc_scoring_server.balance import WorkerSlot
 
 logger = logging.getLogger("pyfunc_scoring_server")
 
@@ -78,8 +80,11 @@ def run_worker(
     sock: socket.socket,
     ready_fd: int | None = None,
     preloaded: LoadedModel | None = None,
+    balance: WorkerSlot | None = None,
 ) -> int:
-    """Load the model (unless ``preloaded``), serve on ``sock`` until SIGTERM/SIGINT, drain, return 0."""
+    """Load the model (unless ``preloaded``), serve on ``sock`` until SIGTERM/SIGINT, drain, return 0.
+
+    ``balance`` is this worker's slot among forked siblings (see :mod:`.balance`)."""
     stop_early: list[int] = []
 
     def early(signum: int, frame: object) -> None:
@@ -108,6 +113,7 @@ def run_worker(
         max_body_size=options.max_body_size,
         is_idle=lambda: ctx.in_flight == 0,
         on_error=app.transport_error,
+        balance=balance,
     )
 
     def drain(signum: int, frame: object) -> None:
@@ -156,6 +162,8 @@ class Supervisor:
         self.sock = sock
         self.preloaded = preloaded
         self.workers: dict[int, int] = {}  # pid -> ready pipe read end (-1 once ready)
+        self.balance = ConnectionBalance(options.workers)
+        self.slots: dict[int, WorkerSlot] = {}  # pid -> its connection-balance slot
         self.stopping = False
         self.restarts: list[float] = []
 
@@ -184,6 +192,7 @@ class Supervisor:
 
     def _spawn(self) -> None:
         read_fd, write_fd = os.pipe()
+        slot = self.balance.take()
         pid = os.fork()
         if pid == 0:  # the worker
             os.close(read_fd)
@@ -194,7 +203,7 @@ class Supervisor:
             try:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
-                code = run_worker(self.options, self.sock, write_fd, self.preloaded)
+                code = run_worker(self.options, self.sock, write_fd, self.preloaded, slot)
             except PyfuncError as exc:
                 print(f"Error: worker {os.getpid()}: {exc}", file=sys.stderr, flush=True)
             except BaseException as exc:
@@ -207,6 +216,7 @@ class Supervisor:
         os.close(write_fd)
         os.set_blocking(read_fd, False)
         self.workers[pid] = read_fd
+        self.slots[pid] = slot
 
     def _all_ready(self) -> bool:
         ready = True
@@ -239,6 +249,7 @@ class Supervisor:
             fd = self.workers.pop(pid, None)
             if fd is None:
                 continue
+            self.balance.release(self.slots.pop(pid))
             mark_worker_dead(pid)
             code = os.waitstatus_to_exitcode(status)
             if fd >= 0:
