@@ -71,3 +71,43 @@ def test_an_idle_predict_thread_keeps_nothing_of_the_last_request() -> None:
     del payload
     assert _wait_for(lambda: (gc.collect(), ref())[1] is None)
     runner.stop()
+
+
+_PAGE_OUT = """
+import json
+import pandas  # touches tens of MB of library pages
+from pyfunc_scoring_server.file_pages import release_file_pages
+
+def private_clean_kb():
+    for line in open("/proc/self/smaps_rollup"):
+        if line.startswith("Private_Clean:"):
+            return int(line.split()[1])
+
+before = private_clean_kb()
+advised = release_file_pages()
+print(json.dumps({"before": before, "after": private_clean_kb(), "advised": advised,
+                  "still_works": int(pandas.DataFrame({"a": [1, 2]})["a"].sum())}))
+"""
+
+
+def test_the_supervisor_can_page_out_its_library_pages() -> None:
+    import json
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", _PAGE_OUT], capture_output=True, text=True, timeout=120, check=True
+    )
+    result = json.loads(out.stdout)
+    if result["advised"] == 0:
+        pytest.skip("this kernel has no MADV_PAGEOUT (Linux < 5.4)")
+    assert result["after"] < result["before"] / 2
+    assert result["still_works"] == 3  # paged-out code faults back in from the page cache
+
+
+def test_malloc_arenas_can_be_capped() -> None:
+    from pyfunc_scoring_server.heap import limit_malloc_arenas
+
+    if not HeapTrimmer(lambda: True).available:
+        pytest.skip("mallopt and malloc_trim are glibc's; this C library has neither")
+    assert limit_malloc_arenas(8)  # (this test process keeps a generous cap)

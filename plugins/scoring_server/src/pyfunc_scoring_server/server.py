@@ -31,10 +31,12 @@ def configure_logging() -> None:
 
 def serve(options: ServeOptions) -> int:
     """Bind, load the model (once before forking, or in each worker), serve until SIGTERM."""
+    from pyfunc_scoring_server.heap import limit_malloc_arenas
     from pyfunc_scoring_server.transport import bind_socket
     from pyfunc_scoring_server.workers import Supervisor, preload_if_fork_safe, run_worker
 
     configure_logging()
+    limit_malloc_arenas()  # before any thread exists; forked workers inherit it
     sock = bind_socket(options.host, options.port)
     logger.info("listening on http://%s:%d", options.host, options.port)
     if options.workers <= 1:

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from pyfunc_core.errors import PyfuncError
 from pyfunc_scoring_server.balance import ConnectionBalance
+from pyfunc_scoring_server.file_pages import release_file_pages
 
 if TYPE_CHECKING:
     from pyfunc_core.model.pyfunc_model import PyFuncModel
@@ -177,6 +178,7 @@ class Supervisor:
         while not self.stopping:
             if not announced and self._all_ready():
                 announced = True
+                release_file_pages()
                 logger.info(
                     "serving %r on http://%s:%d with %d workers",
                     self.options.name, self.options.host, self.options.port, self.options.workers,
