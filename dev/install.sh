@@ -13,3 +13,6 @@ for dir in plugins/*/; do
   [ -f "$dir/pyproject.toml" ] && args+=(-e "./$dir")
 done
 .venv/bin/python -m pip install -q "${args[@]}" -r dev/requirements.txt
+# Editable installs leave our sources uncompiled, and PYTHONDONTWRITEBYTECODE (set on some
+# machines) keeps Python from caching them: compile them as a wheel install would.
+.venv/bin/python -m compileall -q core/src plugins/*/src > /dev/null
