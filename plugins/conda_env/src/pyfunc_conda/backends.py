@@ -14,11 +14,11 @@ import shutil
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from pyfunc_conda.conda_env import CondaEnv
 from pyfunc_core.envs.base import Reporter, stderr_reporter
 from pyfunc_core.envs.cache import env_root, step
 from pyfunc_core.envs.installer import run_tool
 from pyfunc_core.errors import EnvironmentBuildError
+from pyfunc_core.model.conda_env import CondaEnv
 
 BACKEND_VAR = "PYFUNC_CONDA_BACKEND"
 EXE_VAR = "PYFUNC_CONDA_EXE"

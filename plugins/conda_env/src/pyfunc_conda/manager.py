@@ -32,7 +32,7 @@ class CondaManager(EnvironmentManager):
 
     def prepare(self, model_dir: ModelDirectory, *, reporter: Reporter = stderr_reporter) -> Environment:
         from pyfunc_conda.backends import select_backend
-        from pyfunc_conda.conda_env import read_conda_env
+        from pyfunc_core.model.conda_env import read_conda_env
 
         spec = read_conda_env(model_dir)
         backend = select_backend(self.backend_choice)

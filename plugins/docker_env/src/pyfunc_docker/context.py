@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING
 
 from pyfunc_core.envs.base import Reporter, stderr_reporter
 from pyfunc_core.errors import EnvironmentBuildError, InvalidParameterError
-from pyfunc_docker.conda_context import check_channels, read_conda_spec, write_conda_files
+from pyfunc_core.model.conda_env import read_conda_env
+from pyfunc_docker.conda_context import check_channels, write_conda_files
 from pyfunc_docker.dockerfile import HEADER, DockerfileSpec, render_dockerfile
 from pyfunc_docker.options import ENV_MANAGERS, BuildOptions
 from pyfunc_docker.python_version import major_minor, model_python
@@ -88,7 +89,7 @@ def write_context(
 
     _check_inputs(options)
     spec = dockerfile_spec(model_dir, options)
-    conda = read_conda_spec(model_dir) if spec.conda else None
+    conda = read_conda_env(model_dir) if spec.conda else None
     _prepare_output(output)
     dists = model_distributions(model_dir, reporter=reporter)
     if conda is not None:

@@ -1,4 +1,8 @@
-"""Reading a model's ``conda.yaml``: channels, conda dependencies and the ``pip:`` section."""
+"""Reading a model's ``conda.yaml``: channels, conda dependencies and the ``pip:`` section.
+
+The core writes that file (:mod:`pyfunc_core.model.requirements`); the environment plugins
+that build from it (``pyfunc-conda``, ``pyfunc-docker --env-manager conda``) read it here.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,9 @@ if TYPE_CHECKING:
     from pyfunc_core.model.mlmodel import ModelDirectory
 
 CONDA_ENV_FILE = "conda.yaml"
+#: Used when ``conda.yaml`` lists no channels (conda's own default is not reachable offline
+#: either, and MLflow writes conda-forge).
+DEFAULT_CHANNEL = "conda-forge"
 
 
 @dataclass(frozen=True)
@@ -31,7 +38,8 @@ class CondaEnv:
 
 
 def read_conda_env(model_dir: ModelDirectory) -> CondaEnv:
-    """The model's ``conda.yaml`` (``-r FILE`` lines of its pip section expanded)."""
+    """The model's conda environment file (MLmodel's ``env.conda``, else ``conda.yaml``), with
+    ``-r FILE`` lines of its pip section expanded; every defect is an EnvironmentBuildError."""
     import yaml
 
     file = model_dir.path / _env_file_name(model_dir)
@@ -45,31 +53,31 @@ def read_conda_env(model_dir: ModelDirectory) -> CondaEnv:
         raise EnvironmentBuildError(f"{file} is not valid YAML: {str(exc).splitlines()[0]}") from None
     if not isinstance(data, dict):
         raise EnvironmentBuildError(f"{file} is not a mapping with channels and dependencies")
-    channels = data.get("channels") or []
-    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
-        raise EnvironmentBuildError(f"{file}: channels must be a list of strings")
-    conda_deps: list[str] = []
+    channels = data.get("channels") or [DEFAULT_CHANNEL]
+    if not isinstance(channels, list) or not all(isinstance(c, str) and c.strip() for c in channels):
+        raise EnvironmentBuildError(f"{file}: channels must be a list of channel names or URLs")
+    conda: list[str] = []
     pip: list[str] = []
     for dep in data.get("dependencies") or []:
-        if isinstance(dep, str):
-            conda_deps.append(dep.strip())
+        if isinstance(dep, str) and dep.strip():
+            conda.append(dep.strip())
         elif isinstance(dep, dict) and set(dep) == {"pip"} and isinstance(dep["pip"], list):
-            pip.extend(
-                expand_requirement_files(
-                    [str(p).strip() for p in dep["pip"]], file.parent, source=CONDA_ENV_FILE
-                )
-            )
+            lines = [str(p).strip() for p in dep["pip"]]
+            pip.extend(expand_requirement_files(lines, file.parent, source=file.name))
         else:
             raise EnvironmentBuildError(f"{file}: unexpected dependency entry {dep!r}")
-    if not any(_name(d) == "python" for d in conda_deps):
-        raise EnvironmentBuildError(f"{file} does not list python among its dependencies ('python=3.11.7')")
-    return CondaEnv(tuple(channels or ["conda-forge"]), tuple(conda_deps), tuple(pip))
+    if not any(package_name(d) == "python" for d in conda):
+        raise EnvironmentBuildError(
+            f"{file} does not list python among its dependencies (e.g. python=3.11.7)"
+        )
+    return CondaEnv(tuple(c.strip() for c in channels), tuple(conda), tuple(pip))
 
 
-def _name(dep: str) -> str:
+def package_name(dependency: str) -> str:
+    """The package a conda match spec names (``conda-forge::numpy>=1.2`` → ``numpy``)."""
     for sep in ("=", "<", ">", "!", " ", "["):
-        dep = dep.split(sep, 1)[0]
-    return dep.split("::")[-1].strip().lower()
+        dependency = dependency.split(sep, 1)[0]
+    return dependency.split("::")[-1].strip().lower()
 
 
 def _env_file_name(model_dir: ModelDirectory) -> str:
