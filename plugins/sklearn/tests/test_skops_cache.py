@@ -128,3 +128,22 @@ def test_the_cache_keeps_the_most_recently_used_entries(
     pyfunc_core.load_model(forest_dir)
     kept = sorted(p.name for p in cache.glob("*.pkl"))
     assert len(kept) == 3 and "stale-4.pkl" in kept and "stale-3.pkl" in kept and "stale-0.pkl" not in kept
+
+
+def test_a_read_only_cache_still_serves(
+    cache: Path, forest_dir: Path, data: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache on a read-only file system (faked: these tests run as root, whom modes do not
+    stop) serves its entries and refuses writes without failing a load."""
+    expected = pyfunc_core.load_model(forest_dir).predict(data.X[:5])
+
+    def read_only(*args: Any, **kwargs: Any) -> None:
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(skops_cache.os, "utime", read_only)
+    monkeypatch.setattr(skops_cache.os, "replace", read_only)
+    monkeypatch.setattr(Path, "unlink", read_only)
+    assert np.array_equal(pyfunc_core.load_model(forest_dir).predict(data.X[:5]), expected)
+    (entry,) = cache.glob("*.pkl")
+    entry.write_bytes(b"damaged")  # cannot be dropped, cannot be replaced: read through skops
+    assert np.array_equal(pyfunc_core.load_model(forest_dir).predict(data.X[:5]), expected)

@@ -66,11 +66,15 @@ def load(model_file: Path, trusted: Sequence[str], read_with_skops: Callable[[],
         try:
             with open(entry, "rb") as f:
                 estimator = pickle.load(f)
-            os.utime(entry)  # recently used: pruned last
-            return estimator
         except Exception as exc:  # a damaged entry: drop it and read the file again
             logger.warning("dropping unreadable skops cache entry %s: %s", entry, exc)
-            entry.unlink(missing_ok=True)
+            _forget(entry)
+        else:
+            try:
+                os.utime(entry)  # recently used: pruned last
+            except OSError:  # a read-only cache still serves
+                pass
+            return estimator
     estimator = read_with_skops()
     if entry is not None:
         _store(entry, estimator)
@@ -95,7 +99,14 @@ def _store(entry: Path, estimator: Any) -> None:
         logger.debug("not caching the skops model at %s: %s", entry, exc)
 
 
+def _forget(entry: Path) -> None:
+    try:
+        entry.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
 def _prune(folder: Path) -> None:
     entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
     for stale in entries[MAX_ENTRIES:]:
-        stale.unlink(missing_ok=True)
+        _forget(stale)
