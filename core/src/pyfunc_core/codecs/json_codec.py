@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 from typing import TYPE_CHECKING, Any
 
+from pyfunc_core.codecs import json_numeric
 from pyfunc_core.codecs.base import Codec, ModelRequest
 from pyfunc_core.errors import InvalidInputError
 
@@ -68,11 +69,10 @@ class JsonCodec(Codec):
         params_schema: ParamSchema | None = None,
         content_params: dict[str, str] | None = None,
     ) -> ModelRequest:
-        dtype = _uniform_numeric_dtype(schema)
-        if dtype is not None and isinstance(body, bytes):
-            from pyfunc_core.codecs.json_numeric import decode_numeric_split
-
-            numeric = decode_numeric_split(body, dtype)
+        # Small bodies (the hot path) skip the numeric path's checks altogether.
+        if isinstance(body, bytes) and len(body) >= json_numeric.MIN_BODY:
+            dtype = _uniform_numeric_dtype(schema)
+            numeric = json_numeric.decode_numeric_split(body, dtype) if dtype is not None else None
             if numeric is not None:
                 return numeric
         return decode_json_payload(parse_json(body), schema)
