@@ -17,7 +17,7 @@ parts=(core plugins/sklearn plugins/scoring_server)
 
 # What is installed is recorded as a hash of the sources it was built from.
 sources_hash() {
-    find "${parts[@]}" -path '*/tests' -prune -o -type f \( -name '*.py' -o -name pyproject.toml \) -print \
+    { find "${parts[@]/%//src}" -type f -name '*.py'; printf '%s/pyproject.toml\n' "${parts[@]}"; } \
         | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
 }
 want=$(sources_hash)
