@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from dataclasses import dataclass, field
-from importlib import metadata
 from typing import Any
 
 import pluggy
@@ -32,6 +32,12 @@ from pyfunc_core.registry import (
     Registry,
     ServerRegistry,
 )
+
+# The stdlib's entry_points() takes ``group=`` from Python 3.10 on; before that, the backport.
+if sys.version_info >= (3, 10):
+    from importlib import metadata
+else:
+    import importlib_metadata as metadata
 
 logger = logging.getLogger("pyfunc_core.plugins")
 
@@ -116,7 +122,7 @@ class Plugins:
             seen[ep.name] = dist_name
             if allowed is not None and not ({ep.name, dist_name} & allowed):
                 info.status = DISABLED
-                info.error = f"not in {ENV_ALLOW_LIST}"
+                info.error = _disabled_reason(ep.name, allow or "")
                 self.infos.append(info)
                 continue
             refusal = _incompatible_core(dist) if dist is not None else None
@@ -155,6 +161,8 @@ class Plugins:
                 self.pm.unregister(plugin)
                 raise PluginError(f"implements unknown hooks: {', '.join(sorted(unknown))}")
         except (pluggy.PluginValidationError, PluginError, ValueError) as exc:
+            if self.pm.get_plugin(name) is plugin:  # pluggy < 1.7 keeps a plugin that failed validation
+                self.pm.unregister(plugin)
             self._fail(info, BROKEN, f"invalid hook implementation: {exc}")
             return info
         for hook_name, (label, registry) in self.registries.items():
@@ -196,6 +204,15 @@ class Plugins:
     def distribution_of(self, plugin_name: str) -> str:
         info = self.info(plugin_name)
         return info.distribution if info else plugin_name
+
+
+def _disabled_reason(name: str, allow: str) -> str:
+    """Why plugin ``name`` is disabled by the allow-list ``allow``, and how to enable it."""
+    enabled = [a.strip() for a in allow.split(",") if a.strip()]
+    return (
+        f"disabled by {ENV_ALLOW_LIST}={allow!r}; enable it with {ENV_ALLOW_LIST}="
+        f"{','.join([*enabled, name])}, or unset {ENV_ALLOW_LIST} to load every plugin"
+    )
 
 
 def _hookimpl_names(plugin: object) -> list[str]:

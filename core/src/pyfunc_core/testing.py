@@ -25,6 +25,7 @@ Helpers:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -60,9 +61,29 @@ def pyfunc_cli(pyfunc_plugins: Any) -> Callable[..., Any]:
     from pyfunc_core.cli.main import build_cli
 
     def run(*args: str, input: str | bytes | None = None) -> Any:
-        return CliRunner().invoke(build_cli(), list(args), input=input, catch_exceptions=False)
+        try:  # click < 8.2 (the last release for Python 3.9) mixes stderr into stdout unless told
+            runner = CliRunner(mix_stderr=False)
+        except TypeError:
+            return CliRunner().invoke(build_cli(), list(args), input=input, catch_exceptions=False)
+        result = runner.invoke(build_cli(), list(args), input=input, catch_exceptions=False)
+        result.__class__ = _both_streams_result()
+        return result
 
     return run
+
+
+@functools.cache
+def _both_streams_result() -> type:
+    from click.testing import Result
+
+    class BothStreamsResult(Result):
+        """click 8.1's ``Result`` with 8.2's ``output``: both streams, as a terminal shows them."""
+
+        @property
+        def output(self) -> str:
+            return self.stdout + self.stderr
+
+    return BothStreamsResult
 
 
 def free_port() -> int:

@@ -8,6 +8,7 @@ from typing import Any, Callable
 import numpy as np
 import pytest
 import sklearn
+import sklearn.compose
 import yaml
 
 import pyfunc_core
@@ -15,6 +16,13 @@ import pyfunc_sklearn
 from pyfunc_core.errors import InvalidParameterError
 
 TREE = ["sklearn.tree._tree.Tree"]
+# scikit-learn 1.5 and 1.6 keep a ColumnTransformer's remainder columns in a list subclass
+# that skops does not trust by default.
+REMAINDER = (
+    ["sklearn.compose._column_transformer._RemainderColsList"]
+    if hasattr(sklearn.compose._column_transformer, "_RemainderColsList")
+    else None
+)
 FORMATS = ["cloudpickle", "pickle", "skops"]
 
 # name -> (estimator attribute, training data attribute, skops trusted types)
@@ -23,7 +31,7 @@ KINDS = {
     "forest": ("forest", "X", TREE),
     "gbr": ("gbr", "X", TREE),
     "kmeans": ("kmeans", "X", None),
-    "pipeline": ("pipeline", "mixed", None),
+    "pipeline": ("pipeline", "mixed", REMAINDER),
 }
 
 
