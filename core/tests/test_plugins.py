@@ -291,13 +291,17 @@ def test_allow_list_and_disable(fake_dist, monkeypatch):
     plugins = Plugins().load()
     assert plugins.info("good").status == "disabled"
     assert plugins.info("crash").status == "disabled"
-    assert plugins.info("crash").error == "not in PYFUNC_CORE_PLUGINS"
+    assert plugins.info("crash").error == (
+        "disabled by PYFUNC_CORE_PLUGINS=''; enable it with PYFUNC_CORE_PLUGINS=crash, "
+        "or unset PYFUNC_CORE_PLUGINS to load every plugin"
+    )
     assert plugins.flavors.names() == ["python_model"]
 
     monkeypatch.setenv("PYFUNC_CORE_PLUGINS", "pyfunc-good")  # distribution names work...
     plugins = Plugins().load()
     assert plugins.info("good").status == "ok"
     assert plugins.info("crash").status == "disabled"
+    assert "enable it with PYFUNC_CORE_PLUGINS=pyfunc-good,crash," in plugins.info("crash").error
 
     monkeypatch.setenv("PYFUNC_CORE_PLUGINS", " crash , other")  # ...and entry-point names
     plugins = Plugins().load()

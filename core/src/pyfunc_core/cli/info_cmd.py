@@ -4,52 +4,57 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from pyfunc_core.cli.errors import one_line_errors
+from pyfunc_core.cli.options import model_option
+
+if TYPE_CHECKING:
+    from pyfunc_core.model.load import MissingFlavor
 
 
 @click.command("info")
-@click.option(
-    "-m", "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model directory."
-)
+@model_option
 @click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 @one_line_errors
 def info_command(model_path: Path, as_json: bool) -> None:
     """Show a model's flavors, signature and requirements."""
-    from pyfunc_core.model.load import install_hint
+    from pyfunc_core.model.load import missing_flavor
     from pyfunc_core.model.mlmodel import ModelDirectory
     from pyfunc_core.plugins import get_plugins
 
     model = ModelDirectory.open(model_path)
     pyfunc_conf = model.meta.pyfunc_conf or {}
     loader = pyfunc_conf.get("loader_module")
-    flavor = (
-        get_plugins().pm.hook.select_flavor(model=model, registry=get_plugins().flavors) if loader else None
-    )
+    plugins = get_plugins()
+    flavor = plugins.pm.hook.select_flavor(model=model, registry=plugins.flavors) if loader else None
+    missing = missing_flavor(str(loader), plugins) if loader and not flavor else None
     sig = model.meta.signature
     data = {
         "path": str(model.path),
         "flavors": sorted(model.meta.flavors),
         "loader_module": loader,
         "loaded_by": flavor.name if flavor else None,
-        "install_hint": f"pip install {install_hint(loader)}" if loader and not flavor else None,
-        "python_version": pyfunc_conf.get("python_version"),
+        "install_hint": f"pip install {missing.pip_install}" if missing and missing.pip_install else None,
+        "missing_plugin": missing.message if missing else None,
+        "python_version": pyfunc_conf.get("python_version") or None,
         "signature": sig.to_dict() if sig else None,
         "requirements": model.requirements(),
-        "model_uuid": model.meta.model_uuid,
-        "created": model.meta.utc_time_created,
+        "model_uuid": model.meta.model_uuid or None,
+        "created": model.meta.utc_time_created or None,
         "metadata": model.meta.metadata,
     }
     if as_json:
         click.echo(json.dumps(data, indent=2, default=str))
         return
     click.echo(f"model:        {data['path']}")
-    click.echo(f"flavors:      {', '.join(data['flavors'])}")
-    click.echo(f"loader:       {_loader_line(loader, data)}")
-    click.echo(f"python:       {data['python_version']}")
-    click.echo(f"created:      {data['created']}")
+    click.echo(f"flavors:      {', '.join(data['flavors']) or 'none'}")
+    click.echo(f"loader:       {_loader_line(loader, flavor.name if flavor else None, missing)}")
+    for label, key in (("python:", "python_version"), ("created:", "created")):
+        if data[key] is not None:  # unknown (a minimal MLmodel): left out rather than "None"
+            click.echo(f"{label:<14}{data[key]}")
     if sig is None:
         click.echo("signature:    none")
     else:
@@ -73,7 +78,9 @@ def _describe(spec: object) -> str:
     return f"{name}{opt}: {d['type']}" if name is not None else d["type"]
 
 
-def _loader_line(loader: str | None, data: dict) -> str:
+def _loader_line(loader: str | None, loaded_by: str | None, missing: MissingFlavor | None) -> str:
     if not loader:
         return "none (no python_function flavor: this model cannot be served as a pyfunc)"
-    return f"{loader} -> {data['loaded_by'] or 'not installed (' + data['install_hint'] + ')'}"
+    if missing is not None:
+        return f"{loader} -> no {missing.qualifier} plugin: {missing.remedy}"
+    return f"{loader} -> {loaded_by}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import traceback
 
 import click
 
@@ -44,15 +45,15 @@ def build_cli() -> click.Group:
 
 
 def main() -> None:
-    logging.basicConfig(
-        level=os.environ.get("PYFUNC_CORE_LOG_LEVEL", "WARNING").upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    from pyfunc_core.errors import PluginError
+    from pyfunc_core.cli.logs import configure_logging
+    from pyfunc_core.errors import PyfuncError
 
     try:
+        configure_logging()
         group = build_cli()
-    except PluginError as exc:  # PYFUNC_CORE_STRICT_PLUGINS=1 and a broken plugin
+    except PyfuncError as exc:  # a bad PYFUNC_CORE_LOG_LEVEL, or a broken plugin under STRICT_PLUGINS
+        if os.environ.get("PYFUNC_CORE_DEBUG") == "1":
+            traceback.print_exc()
         click.echo(f"Error: {exc}", err=True)
         raise SystemExit(1) from None
     group(prog_name="pyfunc-core")

@@ -12,7 +12,7 @@ import click
 @click.option("--requirements", is_flag=True, help="Print pip requirements that reproduce this install.")
 def plugins_command(as_json: bool, requirements: bool) -> None:
     """List installed plugins: distribution, version, what each provides, status."""
-    from pyfunc_core.plugins import get_plugins
+    from pyfunc_core.plugins import DISABLED, get_plugins
 
     infos = get_plugins().infos
     if as_json:
@@ -27,5 +27,5 @@ def plugins_command(as_json: bool, requirements: bool) -> None:
         click.echo(f"{info.name}  ({info.distribution} {info.version}){status}")
         for kind, names in info.provides.items():
             click.echo(f"    {kind.replace('_', ' ')}: {', '.join(names)}")
-        if info.error:
-            click.echo(f"    error: {info.error}")
+        if info.error:  # a disabled plugin's "error" says how to enable it
+            click.echo(f"    {info.error}" if info.status == DISABLED else f"    error: {info.error}")

@@ -7,12 +7,11 @@ from pathlib import Path
 import click
 
 from pyfunc_core.cli.errors import one_line_errors
+from pyfunc_core.cli.options import model_option
 
 
 @click.command("prepare-env")
-@click.option(
-    "-m", "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model directory."
-)
+@model_option
 @click.option("--env-manager", default="local", show_default=True, help="Environment manager to use.")
 @one_line_errors
 def prepare_env_command(model_path: Path, env_manager: str) -> None:

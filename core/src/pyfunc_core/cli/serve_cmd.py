@@ -12,15 +12,14 @@ from pathlib import Path
 import click
 
 from pyfunc_core.cli.errors import one_line_errors
+from pyfunc_core.cli.options import model_option
 from pyfunc_core.errors import PluginError
 
 DEFAULT_SERVER = "scoring-server"
 
 
 @click.command("serve")
-@click.option(
-    "-m", "--model", "model_path", required=True, type=click.Path(path_type=Path), help="Model directory."
-)
+@model_option
 @click.option("--name", default=None, help="Model name for the V2 routes (default: the directory's name).")
 @click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("-p", "--port", default=5000, show_default=True, type=int, help="Port to bind.")
@@ -86,11 +85,13 @@ def serve_command(
     debug: bool,
 ) -> None:
     """Serve a model over HTTP."""
+    from pyfunc_core.model.mlmodel import ModelDirectory
     from pyfunc_core.registry import ServeOptions
 
+    model_dir = ModelDirectory.open(model_path)  # a missing or malformed model fails here, in one line
     options = ServeOptions(
-        model_path=model_path.resolve(),
-        name=name or model_path.resolve().name,
+        model_path=model_dir.path,
+        name=name or model_dir.path.name,
         host=host,
         port=port,
         workers=workers,
@@ -105,7 +106,12 @@ def serve_command(
     if env_manager != "local":
         from pyfunc_core.cli.env_dispatch import run_inside
 
-        sys.exit(run_inside(model_path, env_manager, _argv(options, server.name)))
+        sys.exit(run_inside(model_dir.path, env_manager, _argv(options, server.name)))
+    from pyfunc_core.model.load import check_loadable
+
+    # Before the server binds and announces itself: a plugin provides the flavor, and the
+    # framework it needs is installed (from metadata; the server then loads the model).
+    check_loadable(model_dir)
     sys.exit(server.serve(options))
 
 

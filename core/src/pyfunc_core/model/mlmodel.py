@@ -94,14 +94,11 @@ class ModelMeta:
 
     @classmethod
     def load(cls, path: str | Path) -> ModelMeta:
+        """Read the ``MLmodel`` of the model directory ``path`` (or of the ``MLmodel`` file itself)."""
         import yaml
 
-        path = Path(path)
-        file = path / MLMODEL_FILE if path.is_dir() else path
-        if not path.exists():
-            raise ModelLoadError(f"Model path '{path}' does not exist")
-        if not file.is_file():
-            raise ModelLoadError(f"No MLmodel file in '{path}': not a model directory")
+        path = locate_model_directory(path)
+        file = path / MLMODEL_FILE
         try:
             data = yaml.safe_load(file.read_text(encoding="utf-8"))
         except (yaml.YAMLError, UnicodeDecodeError) as exc:
@@ -110,6 +107,25 @@ class ModelMeta:
         if not isinstance(data, dict):
             raise ModelLoadError(f"MLmodel in '{path}' is not a YAML mapping")
         return cls.from_dict(data)
+
+
+def locate_model_directory(path: str | Path) -> Path:
+    """The model directory ``path`` names: the directory itself, or the one holding the
+    ``MLmodel`` file ``path`` points at; anything else is a one-line ModelLoadError."""
+    path = Path(path)
+    if not path.exists():
+        raise ModelLoadError(f"Model path '{path}' does not exist")
+    if not path.is_dir():
+        if path.name == MLMODEL_FILE:
+            return path.parent
+        beside = path.parent / MLMODEL_FILE
+        hint = f": did you mean '{path.parent}'?" if beside.is_file() else ""
+        raise ModelLoadError(
+            f"Model path '{path}' is a file, not a model directory (a folder with an MLmodel file){hint}"
+        )
+    if not (path / MLMODEL_FILE).is_file():
+        raise ModelLoadError(f"No MLmodel file in '{path}': not a model directory")
+    return path
 
 
 @dataclass
@@ -121,7 +137,8 @@ class ModelDirectory:
 
     @classmethod
     def open(cls, path: str | Path) -> ModelDirectory:
-        path = Path(path).resolve()
+        """Read the model directory ``path`` (a path to its ``MLmodel`` file works too)."""
+        path = locate_model_directory(path).resolve()
         return cls(path=path, meta=ModelMeta.load(path))
 
     @property
