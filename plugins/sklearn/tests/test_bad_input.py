@@ -11,7 +11,7 @@ import sklearn
 
 import pyfunc_core
 import pyfunc_sklearn
-from pyfunc_core.errors import InvalidInputError, ModelLoadError
+from pyfunc_core.errors import InvalidInputError, InvalidParameterError, ModelLoadError
 from pyfunc_sklearn import SklearnVersionWarning
 
 TREE = ["sklearn.tree._tree.Tree"]
@@ -97,6 +97,44 @@ def test_skops_never_runs_untrusted_code(skopsed: Path, copy_model: Callable, tm
     with pytest.raises(ModelLoadError) as err:
         pyfunc_core.load_model(path)
     assert "system" in str(err.value) and "not trusted" in str(err.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("listed", ["posix.system", "os.system", "builtins.eval", "subprocess.Popen"])
+def test_types_that_run_code_are_refused_even_when_listed(
+    skopsed: Path,
+    copy_model: Callable,
+    edit: Callable,
+    estimators: Any,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    listed: str,
+) -> None:
+    """A directory that trusts a code-running type in its own MLmodel is refused (MLflow loads it)."""
+    import skops.io
+    from sklearn.preprocessing import FunctionTransformer
+
+    marker = tmp_path / "pwned"
+    path = copy_model(skopsed)
+    evil = FunctionTransformer(func=__import__("os").system, kw_args={"command": f"touch {marker}"})
+    skops.io.dump(evil, path / "model.skops")
+    in_file = skops.io.get_untrusted_types(file=path / "model.skops")
+    edit(path, lambda m: m["flavors"]["sklearn"].update(skops_trusted_types=[*in_file, listed]))
+    for load in (pyfunc_core.load_model, pyfunc_sklearn.load_model):
+        with pytest.raises(ModelLoadError) as err:
+            load(path)
+        message = str(err.value)
+        assert "run code" in message and listed in message and "PYFUNC_SKLEARN_ALLOW_CODE_TYPES=1" in message
+        assert "\n" not in message
+    with pytest.raises(ModelLoadError, match="run code"):  # nor through the load-time trust options
+        pyfunc_sklearn.load_model(skopsed, skops_trusted_types=[listed])
+    with pytest.raises(InvalidParameterError, match="run code"):
+        pyfunc_sklearn.save_model(
+            estimators.logreg, tmp_path / "saved", serialization_format="skops", skops_trusted_types=[listed]
+        )
+    # the operator's explicit opt-in loads it; loading constructs, it does not call
+    monkeypatch.setenv("PYFUNC_SKLEARN_ALLOW_CODE_TYPES", "1")
+    assert type(pyfunc_sklearn.load_model(path)).__name__ == "FunctionTransformer"
     assert not marker.exists()
 
 

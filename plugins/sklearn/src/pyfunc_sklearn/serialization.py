@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from pyfunc_core.errors import InvalidParameterError, ModelLoadError
+from pyfunc_sklearn.code_types import ENV_ALLOW_CODE_TYPES, code_types
 from pyfunc_sklearn.constants import CLOUDPICKLE, ENV_TRUSTED_TYPES, PICKLE, SERIALIZATION_FORMATS, SKOPS
 
 
@@ -27,6 +28,13 @@ def dump(estimator: Any, path: Path, serialization_format: str, trusted: Sequenc
     """Write ``estimator`` to ``path``; a skops file is read back to prove it loads."""
     if serialization_format == SKOPS:
         import skops.io
+
+        refused = code_types(trusted or ())
+        if refused:
+            raise InvalidParameterError(
+                f"skops_trusted_types lists types that run code: {refused}. Loading would refuse "
+                f"them; set {ENV_ALLOW_CODE_TYPES}=1 only if you wrote this estimator yourself"
+            )
 
         try:
             skops.io.dump(estimator, path)
@@ -99,6 +107,15 @@ def read(
     try:
         if serialization_format == SKOPS:
             from pyfunc_sklearn import skops_cache
+
+            refused = code_types(trusted or ())
+            if refused:
+                raise ModelLoadError(
+                    f"Model file '{path}' would be loaded trusting types that run code: {refused} "
+                    "(listed in MLmodel's skops_trusted_types or the trust options). Refused: a model "
+                    f"from an untrusted source can run commands this way; set {ENV_ALLOW_CODE_TYPES}=1 "
+                    "to load it anyway"
+                )
 
             return skops_cache.load(path, list(trusted or ()), lambda: _read_skops(path, trusted))
         with open(path, "rb") as f:
