@@ -106,7 +106,10 @@ def serve_command(
     if env_manager != "local":
         from pyfunc_core.cli.env_dispatch import run_inside
 
-        sys.exit(run_inside(model_dir.path, env_manager, _argv(options, server.name)))
+        # --workers only when chosen: otherwise the environment's server applies its own default.
+        chosen = click.get_current_context().get_parameter_source("workers")
+        workers_given = chosen is not click.core.ParameterSource.DEFAULT
+        sys.exit(run_inside(model_dir.path, env_manager, _argv(options, server.name, workers=workers_given)))
     from pyfunc_core.model.load import check_loadable
 
     # Before the server binds and announces itself: a plugin provides the flavor, and the
@@ -136,10 +139,11 @@ def _pick_server(name: str | None):
     )
 
 
-def _argv(o, server: str) -> list[str]:
+def _argv(o, server: str, *, workers: bool = True) -> list[str]:
     return [
         "serve", "-m", str(o.model_path), "--name", o.name, "--host", o.host, "--port", str(o.port),
-        "--workers", str(o.workers), "--threads", str(o.threads), "--timeout", str(o.timeout),
+        *(["--workers", str(o.workers)] if workers else []),
+        "--threads", str(o.threads), "--timeout", str(o.timeout),
         "--max-body-size", str(o.max_body_size), "--batch-max-size", str(o.batch_max_size),
         "--batch-max-wait-ms", str(o.batch_max_wait_ms), "--server", server,
         *(["--debug"] if o.debug else []),
