@@ -86,3 +86,32 @@ class PredictionError(PyfuncError):
     """The model raised while predicting."""
 
     error_code = "BAD_REQUEST"
+
+
+#: The most of anything a client sent that an error message repeats (bytes of UTF-8).
+MAX_QUOTED = 200
+
+
+def clip(text: str, limit: int = MAX_QUOTED) -> str:
+    """``text`` cut to ``limit`` bytes of UTF-8 (marked with ``...``): client text in a message."""
+    if len(text) <= limit // 4:  # four bytes per character at most: short enough as is
+        return text
+    head = text[: limit + 1].encode("utf-8", "replace")
+    if len(head) <= limit:
+        return text
+    return head[: limit - 3].decode("utf-8", "ignore") + "..."
+
+
+def quote(value: Any, limit: int = MAX_QUOTED) -> str:
+    """A bounded ``repr`` of a client's value (a name, a list of keys, a param value).
+
+    Built piecewise (``reprlib``), so quoting a huge list or string costs no more than
+    the few hundred bytes it keeps.
+    """
+    import reprlib
+
+    short = reprlib.Repr()
+    short.maxstring = short.maxother = limit
+    short.maxlist = short.maxtuple = short.maxdict = short.maxset = 12
+    short.maxlevel = 3
+    return clip(short.repr(value), limit)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from pyfunc_core.codecs.base import Codec, ModelRequest, parse_content_type
 from pyfunc_core.codecs.encode import predictions_to_json
-from pyfunc_core.errors import UnsupportedContentTypeError
+from pyfunc_core.errors import UnsupportedContentTypeError, quote
 
 if TYPE_CHECKING:
     from pyfunc_core.registry import CodecRegistry
@@ -30,7 +30,7 @@ def find_codec(registry: CodecRegistry, content_type: str | None) -> tuple[Codec
         supported = sorted({ct for c in registry for ct in c.content_types})
         raise UnsupportedContentTypeError(
             f"This predictor only supports the following content types: {supported}. "
-            f"Got '{content_type or ''}'."
+            f"Got {quote(content_type or '')}."
         )
     codec.check_parameters(params)
     return codec, params

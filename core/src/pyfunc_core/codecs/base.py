@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
-from pyfunc_core.errors import UnsupportedContentTypeError
+from pyfunc_core.errors import InvalidInputError, PyfuncError, UnsupportedContentTypeError, clip
 
 if TYPE_CHECKING:
     from pyfunc_core.schema.types import ParamSchema, Schema
@@ -53,7 +54,9 @@ class Codec(ABC):
     def check_parameters(self, content_params: dict[str, str]) -> None:
         unknown = sorted(set(content_params) - set(self.parameters))
         if unknown:
-            raise UnsupportedContentTypeError(f"Unrecognized content type parameters: {', '.join(unknown)}.")
+            raise UnsupportedContentTypeError(
+                f"Unrecognized content type parameters: {clip(', '.join(unknown))}."
+            )
         charset = content_params.get("charset")
         if charset is not None and charset.lower() != "utf-8":
             raise UnsupportedContentTypeError("The scoring server only supports UTF-8")
@@ -70,3 +73,67 @@ def parse_content_type(header: str | None) -> tuple[str, dict[str, str]]:
         if key:
             params[key.strip().lower()] = value.strip().strip('"') if sep else ""
     return mime.strip().lower(), params
+
+
+def input_error(exc: BaseException) -> PyfuncError:
+    """A failure while decoding a request or applying the signature to it, as the client's error.
+
+    Decoders raise ``InvalidInputError`` for what they foresee; anything else raised before
+    the model runs (a parser's ``RuntimeError``, pandas' ``ValueError``, a ``RecursionError``
+    on deep nesting) was still caused by the request, so it is a 400 too, never a 500.
+    """
+    if isinstance(exc, PyfuncError):
+        return exc
+    text = str(exc).strip().splitlines()
+    detail = f": {clip(text[0])}" if text else ""
+    return InvalidInputError(f"Invalid input: {type(exc).__name__}{detail}")
+
+
+class ColumnIndexCache:
+    """pandas ``Index`` objects for column lists, bounded in bytes as well as in entries.
+
+    Building an Index costs more than the rest of decoding a 1-row request, so the ones of
+    the few column lists a server sees are kept; but the names come from clients, so a list
+    whose names are long is never kept, and the whole cache stays under ``max_chars``.
+    """
+
+    def __init__(self, max_entries: int = 256, max_key_chars: int = 4096, max_chars: int = 256 * 1024):
+        self._entries: dict[tuple[Any, ...], Any] = {}
+        self._chars: dict[tuple[Any, ...], int] = {}
+        self._total = 0
+        self.max_entries, self.max_key_chars, self.max_chars = max_entries, max_key_chars, max_chars
+        self._lock = threading.Lock()
+
+    def get(self, columns: Sequence[Any]) -> Any:
+        """The cached Index for ``columns`` (a fresh one when it should not be kept)."""
+        import pandas as pd
+
+        key = tuple(columns)
+        try:
+            found = self._entries.get(key)
+        except TypeError:  # unhashable labels: pandas refuses them later, with its own message
+            return list(columns)
+        if found is not None:
+            return found
+        index = pd.Index(list(columns))
+        chars = len(key) * 8 + sum(len(c) if isinstance(c, str) else 8 for c in key)
+        if chars <= self.max_key_chars:
+            with self._lock:
+                while self._entries and (
+                    len(self._entries) >= self.max_entries or self._total + chars > self.max_chars
+                ):
+                    oldest = next(iter(self._entries))
+                    del self._entries[oldest]
+                    self._total -= self._chars.pop(oldest)
+                if key not in self._entries:
+                    self._entries[key] = index
+                    self._chars[key] = chars
+                    self._total += chars
+        return index
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+#: The column indexes of every codec in this process.
+column_indexes = ColumnIndexCache()

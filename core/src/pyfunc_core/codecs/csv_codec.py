@@ -6,7 +6,7 @@ import io
 from typing import TYPE_CHECKING, Any
 
 from pyfunc_core.codecs.base import Codec, ModelRequest
-from pyfunc_core.errors import InvalidInputError
+from pyfunc_core.errors import InvalidInputError, clip
 
 if TYPE_CHECKING:
     from pyfunc_core.schema.types import ParamSchema, Schema
@@ -40,7 +40,42 @@ class CsvCodec(Codec):
         params_schema: ParamSchema | None = None,
         content_params: dict[str, str] | None = None,
     ) -> ModelRequest:
+        short = short_row(body)
+        if short is not None:
+            line, fields, width = short
+            raise InvalidInputError(
+                "Failed to parse input as a Pandas DataFrame: CSV line "
+                f"{line} has {fields} fields, the header has {width}"
+            )
         return ModelRequest(read_csv(io.BytesIO(body), schema), None)
+
+
+def short_row(body: bytes) -> tuple[int, int, int] | None:
+    """(line, fields, header fields) of the first row with fewer fields than the header.
+
+    pandas pads such a row with NaN, which a model then reports as missing values; a row with
+    too many fields is refused by pandas itself. Blank lines are skipped, as pandas does.
+    """
+    if b'"' in body:  # quoted fields may hold commas and newlines: let the csv module split
+        import csv
+
+        rows = csv.reader(io.StringIO(body.decode("utf-8", "replace"), newline=""))
+        width = None
+        for row in rows:
+            if width is None:
+                width = len(row)
+            elif row and len(row) < width:
+                return rows.line_num, len(row), width
+        return None
+    lines = body.split(b"\n")
+    counts = list(map(bytes.count, lines, [b","] * len(lines)))
+    width = counts[0]
+    if len(counts) < 2 or min(counts[1:]) >= width:
+        return None
+    for number, (line, count) in enumerate(zip(lines, counts), 1):
+        if number > 1 and count < width and line.strip(b"\r"):
+            return number, count + 1, width + 1
+    return None
 
 
 def read_csv(source: Any, schema: Schema | None, **kwargs: Any) -> Any:
@@ -60,5 +95,5 @@ def read_csv(source: Any, schema: Schema | None, **kwargs: Any) -> Any:
         raise InvalidInputError(
             "Failed to parse input as a Pandas DataFrame. Ensure that the input is a valid "
             "CSV-formatted Pandas DataFrame produced using the `pandas.DataFrame.to_csv()` "
-            f"method. Error: '{first}'"
+            f"method. Error: '{clip(first)}'"
         ) from None

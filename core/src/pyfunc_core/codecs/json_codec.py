@@ -9,12 +9,11 @@ altogether where pysimdjson is installed (``json_numeric``).
 
 from __future__ import annotations
 
-import functools
 from typing import TYPE_CHECKING, Any
 
 from pyfunc_core.codecs import json_numeric
-from pyfunc_core.codecs.base import Codec, ModelRequest
-from pyfunc_core.errors import InvalidInputError
+from pyfunc_core.codecs.base import Codec, ModelRequest, column_indexes
+from pyfunc_core.errors import InvalidInputError, clip, quote
 
 if TYPE_CHECKING:
     from pyfunc_core.schema.types import ParamSchema, Schema
@@ -47,13 +46,20 @@ except ImportError:  # pragma: no cover - exercised where orjson is absent
     _DecodeErrors = (ValueError, UnicodeDecodeError)
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 def parse_json(body: bytes | str) -> Any:
-    """Parse JSON, turning any syntax error into MLflow's 400 message."""
+    """Parse JSON (after a leading UTF-8 BOM, if any), any syntax error as MLflow's 400 message."""
     try:
         return _loads(body)
     except _DecodeErrors as exc:
+        if isinstance(body, bytes) and body.startswith(_BOM):
+            return parse_json(body[len(_BOM) :])
+        if isinstance(body, str) and body.startswith("\ufeff"):
+            return parse_json(body[1:])
         raise InvalidInputError(
-            f"Invalid input. Ensure that input is a valid JSON formatted string. Error: '{exc}'"
+            f"Invalid input. Ensure that input is a valid JSON formatted string. Error: '{clip(str(exc))}'"
         ) from None
 
 
@@ -75,11 +81,23 @@ class JsonCodec(Codec):
             numeric = json_numeric.decode_numeric_split(body, dtype) if dtype is not None else None
             if numeric is not None:
                 return numeric
-        return decode_json_payload(parse_json(body), schema)
+        # JSON booleans can only be where the literals are: most bodies skip looking for them
+        literals = not isinstance(body, (bytes, str)) or _has_literals(body)
+        return decode_json_payload(parse_json(body), schema, literals=literals)
 
 
-def decode_json_payload(payload: Any, schema: Schema | None = None) -> ModelRequest:
-    """An already parsed MLflow JSON payload to model input and params."""
+def _has_literals(body: bytes | str) -> bool:
+    if isinstance(body, str):
+        return "true" in body or "false" in body
+    return b"true" in body or b"false" in body
+
+
+def decode_json_payload(payload: Any, schema: Schema | None = None, *, literals: bool = True) -> ModelRequest:
+    """An already parsed MLflow JSON payload to model input and params.
+
+    ``literals=False`` promises that the payload holds no JSON booleans (the body has no
+    ``true``/``false``), which spares the numeric fast path a look for them.
+    """
     if isinstance(payload, list):
         raise InvalidInputError(f"{REQUIRED_INPUT_FORMAT}. Received a list.")
     if not isinstance(payload, dict):
@@ -89,7 +107,7 @@ def decode_json_payload(payload: Any, schema: Schema | None = None) -> ModelRequ
     formats = [k for k in SUPPORTED_FORMATS if k in payload]
     if len(formats) != 1:
         raise InvalidInputError(
-            f"{REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: {list(payload)}."
+            f"{REQUIRED_INPUT_FORMAT}. Received dictionary with input fields: {quote(list(payload))}."
         )
     params = payload.get(PARAMS_KEY)
     if params is not None and not isinstance(params, dict):
@@ -97,9 +115,9 @@ def decode_json_payload(payload: Any, schema: Schema | None = None) -> ModelRequ
     fmt = formats[0]
     value = payload[fmt]
     if fmt == DF_SPLIT:
-        data = _dataframe_split(value, schema)
+        data = _dataframe_split(value, schema, literals)
     elif fmt == DF_RECORDS:
-        data = _dataframe_records(value, schema)
+        data = _dataframe_records(value, schema, literals)
     else:
         data = _tf_serving(fmt, value, schema)
     return ModelRequest(data, params)
@@ -116,7 +134,7 @@ def _uniform_numeric_dtype(schema: Schema | None) -> Any:
     return dtypes.pop() if len(dtypes) == 1 else None
 
 
-def _dataframe_split(value: Any, schema: Schema | None) -> Any:
+def _dataframe_split(value: Any, schema: Schema | None, literals: bool = True) -> Any:
     import pandas as pd
 
     if not isinstance(value, dict):
@@ -125,29 +143,59 @@ def _dataframe_split(value: Any, schema: Schema | None) -> Any:
         )
     unknown = set(value) - {"columns", "data", "index"}
     if unknown:
-        raise InvalidInputError(f"dataframe_split has unexpected keys {sorted(unknown)}")
+        raise InvalidInputError(f"dataframe_split has unexpected keys {quote(sorted(unknown))}")
     if "data" not in value:
         raise InvalidInputError("dataframe_split is missing its 'data' field")
     data, columns, index = value["data"], value.get("columns"), value.get("index")
     if not isinstance(data, list):
         raise InvalidInputError("dataframe_split 'data' must be a list of rows")
-    if columns is not None and not isinstance(columns, list):
-        raise InvalidInputError("dataframe_split 'columns' must be a list of names")
+    if columns is not None and not (isinstance(columns, list) and all(map(_is_label, columns))):
+        raise InvalidInputError("dataframe_split 'columns' must be a list of names (strings or numbers)")
+    if index is not None and not (isinstance(index, list) and all(map(_is_label, index))):
+        raise InvalidInputError("dataframe_split 'index' must be a list of labels (strings or numbers)")
     if columns is None and schema is not None and not schema.is_tensor_spec:
         columns = schema.input_names()
-    fast = _fast_block(data, columns, index, schema)
+    fast = _fast_block(data, columns, index, schema, literals)
     if fast is not None:
         return fast
+    if data and columns is not None and len(columns) == 1 and not isinstance(data[0], list):
+        data = [[v] for v in data]
+    _check_rectangular(data, columns)
     try:
-        if data and columns is not None and not isinstance(data[0], list):
-            data = [[v] for v in data] if len(columns) == 1 else data
         return pd.DataFrame(data=data, columns=columns, index=index)
     except (ValueError, TypeError, AssertionError) as exc:
-        raise InvalidInputError(f"Failed to build a DataFrame from dataframe_split: {exc}") from None
+        raise InvalidInputError(
+            f"Failed to build a DataFrame from dataframe_split: {clip(str(exc))}"
+        ) from None
 
 
-def _fast_block(rows: list[Any], columns: list[Any] | None, index: Any, schema: Schema | None) -> Any:
-    """One numeric block straight from rows, or None to take the general path."""
+def _is_label(value: Any) -> bool:
+    return value is None or isinstance(value, (str, int, float))
+
+
+def _check_rectangular(rows: list[Any], columns: list[Any] | None) -> None:
+    """Rows of one length (that of ``columns`` when given): pandas would pad short rows with NaN."""
+    if not rows or not any(isinstance(r, list) for r in rows):
+        return
+    width = len(columns) if columns is not None else len(rows[0]) if isinstance(rows[0], list) else 1
+    for number, row in enumerate(rows):
+        length = len(row) if isinstance(row, list) else None
+        if length != width:
+            got = "a single value" if length is None else f"{length} value" + "s" * (length != 1)
+            raise InvalidInputError(
+                f"Failed to build a DataFrame from dataframe_split: row {number} has {got}, "
+                f"expected {width} (one per column)"
+            )
+
+
+def _fast_block(
+    rows: list[Any], columns: list[Any] | None, index: Any, schema: Schema | None, literals: bool = True
+) -> Any:
+    """One numeric block straight from rows, or None to take the general path.
+
+    numpy reads ``true`` as 1 in a row of numbers; such rows take the general path, where
+    the signature refuses booleans for a numeric column.
+    """
     import numpy as np
     import pandas as pd
 
@@ -160,6 +208,8 @@ def _fast_block(rows: list[Any], columns: list[Any] | None, index: Any, schema: 
         return None
     if block.ndim != 2 or block.shape[1] != len(columns) or block.dtype.kind not in "iuf":
         return None
+    if literals and any(v is True or v is False for row in rows for v in row):
+        return None
     if block.dtype != dtype:
         if not (np.can_cast(block.dtype, dtype, "safe") or block.dtype.kind in "iu"):
             return None  # the general path reports the offending column
@@ -168,22 +218,11 @@ def _fast_block(rows: list[Any], columns: list[Any] | None, index: Any, schema: 
 
 
 def _column_index(columns: list[Any]) -> Any:
-    """A cached (immutable) pandas Index for a column list: building it anew per request costs
-    more than the rest of decoding a 1-row request."""
-    try:
-        return _cached_index(tuple(columns))
-    except TypeError:  # unhashable labels
-        return columns
+    """A cached (immutable) pandas Index for a column list (bounded in bytes: names are the client's)."""
+    return column_indexes.get(columns)
 
 
-@functools.lru_cache(maxsize=256)
-def _cached_index(columns: tuple[Any, ...]) -> Any:
-    import pandas as pd
-
-    return pd.Index(list(columns))
-
-
-def _dataframe_records(value: Any, schema: Schema | None) -> Any:
+def _dataframe_records(value: Any, schema: Schema | None, literals: bool = True) -> Any:
     import pandas as pd
 
     if not isinstance(value, list) or not all(isinstance(r, dict) for r in value):
@@ -196,13 +235,15 @@ def _dataframe_records(value: Any, schema: Schema | None) -> Any:
             except KeyError:
                 rows = None
             if rows is not None:
-                fast = _fast_block(rows, names, None, schema)
+                fast = _fast_block(rows, names, None, schema, literals)
                 if fast is not None:
                     return fast
     try:
         return pd.DataFrame(value)
     except (ValueError, TypeError) as exc:
-        raise InvalidInputError(f"Failed to build a DataFrame from dataframe_records: {exc}") from None
+        raise InvalidInputError(
+            f"Failed to build a DataFrame from dataframe_records: {clip(str(exc))}"
+        ) from None
 
 
 # -- tf-serving formats ------------------------------------------------------------------
@@ -239,7 +280,8 @@ def _array(value: Any, spec: Any, label: str) -> Any:
         arr = np.array(value)
     except ValueError as exc:
         raise InvalidInputError(
-            f"Failed to parse data as TF serving input: {label!r} is not a rectangular array ({exc})"
+            f"Failed to parse data as TF serving input: {quote(label)} is not a rectangular array "
+            f"({clip(str(exc))})"
         ) from None
     if spec is not None and arr.dtype.kind in "iuf" and spec.dtype.kind == "f":
         arr = arr.astype(spec.dtype)  # JSON numbers carry no width or kind, as MLflow casts them

@@ -37,8 +37,10 @@ def decode_numeric_split(body: bytes, dtype: Any) -> ModelRequest | None:
         return None
     try:
         return _decode(simdjson.Parser(), body, buffer_type, dtype)
-    except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-        return None  # not valid JSON, or not the plain shape this path takes
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError):
+        # not valid JSON (simdjson raises RuntimeError for too deep nesting or integers wider
+        # than 64 bits), or not the plain shape this path takes: the general decoder answers
+        return None
 
 
 def _decode(parser: Any, body: bytes, buffer_type: str, dtype: Any) -> ModelRequest | None:

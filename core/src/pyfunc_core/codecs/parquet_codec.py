@@ -6,7 +6,7 @@ import io
 from typing import TYPE_CHECKING
 
 from pyfunc_core.codecs.base import Codec, ModelRequest
-from pyfunc_core.errors import InvalidInputError, UnsupportedContentTypeError
+from pyfunc_core.errors import InvalidInputError, UnsupportedContentTypeError, clip
 
 if TYPE_CHECKING:
     from pyfunc_core.schema.types import ParamSchema, Schema
@@ -34,5 +34,5 @@ class ParquetCodec(Codec):
         try:
             table = pq.read_table(io.BytesIO(body))
         except Exception as exc:  # pyarrow raises several unrelated types for bad files
-            raise InvalidInputError(f"Failed to read the body as a Parquet file: {exc}") from None
+            raise InvalidInputError(f"Failed to read the body as a Parquet file: {clip(str(exc))}") from None
         return ModelRequest(table.to_pandas(), None)

@@ -12,11 +12,13 @@ import datetime as _dt
 import logging
 from typing import Any
 
-from pyfunc_core.errors import InvalidInputError, InvalidParameterError
+from pyfunc_core.errors import InvalidInputError, InvalidParameterError, clip, quote
 from pyfunc_core.schema.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema, TensorSpec
 
 logger = logging.getLogger("pyfunc_core.schema")
-_warned_extra: set[tuple[str, ...]] = set()
+#: Hashes of the extra-column lists already warned about: the names are the client's, so
+#: the set holds small integers, never the names themselves.
+_warned_extra: set[int] = set()
 
 
 def enforce_schema(data: Any, schema: Schema) -> Any:
@@ -53,7 +55,9 @@ def _as_dataframe(data: Any, schema: Schema) -> Any:
         try:
             return pd.DataFrame(data)
         except ValueError as exc:
-            raise InvalidInputError(f"Input dictionary cannot be turned into columns: {exc}") from exc
+            raise InvalidInputError(
+                f"Input dictionary cannot be turned into columns: {clip(str(exc))}"
+            ) from exc
     if isinstance(data, list):
         if data and all(isinstance(r, dict) for r in data):
             return pd.DataFrame(data)
@@ -62,7 +66,7 @@ def _as_dataframe(data: Any, schema: Schema) -> Any:
         try:
             frame = pd.DataFrame(data)
         except ValueError as exc:
-            raise InvalidInputError(f"Input list cannot be turned into columns: {exc}") from exc
+            raise InvalidInputError(f"Input list cannot be turned into columns: {clip(str(exc))}") from exc
         _check_width(frame.shape[1], schema)
         frame.columns = names
         return frame
@@ -91,16 +95,17 @@ def _enforce_columns(df: Any, schema: Schema) -> Any:
         wanted = [s.name for s in specs if s.name in present]
         if missing:
             extra = [c for c in columns if c not in {s.name for s in specs}]
-            note = f" Note that there were extra inputs: {extra}." if extra else ""
+            note = f" Note that there were extra inputs: {quote(extra)}." if extra else ""
             raise InvalidInputError(f"Model is missing inputs {missing}.{note}")
         if columns != wanted:
             extra = tuple(str(c) for c in columns if c not in set(wanted))
-            if extra and extra not in _warned_extra and len(_warned_extra) < 1000:
-                _warned_extra.add(extra)
+            seen = hash(extra)
+            if extra and seen not in _warned_extra and len(_warned_extra) < 1000:
+                _warned_extra.add(seen)
                 logger.warning(
                     "Found extra inputs in the model input that are not defined in the model "
                     "signature: %s. These inputs will be ignored.",
-                    list(extra),
+                    quote(list(extra)),
                 )
             df = df[wanted]
         specs = [s for s in specs if s.name in present]
@@ -131,7 +136,7 @@ def _convert_column(col: Any, spec: ColSpec, expected: Any) -> Any:
     import numpy as np
     import pandas as pd
 
-    name = spec.name if spec.name is not None else col.name
+    name = spec.name if spec.name is not None else quote(col.name)
     dtype = col.dtype
     kind = getattr(dtype, "kind", "O")
     t = spec.type
@@ -159,7 +164,7 @@ def _convert_column(col: Any, spec: ColSpec, expected: Any) -> Any:
         except (ValueError, TypeError) as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise InvalidInputError(
-                f"Incompatible input types for column {name}. Can not convert to datetime: {first}"
+                f"Incompatible input types for column {name}. Can not convert to datetime: {clip(first)}"
             ) from None
     if t is DataType.boolean:
         if kind == "b":
@@ -169,8 +174,8 @@ def _convert_column(col: Any, spec: ColSpec, expected: Any) -> Any:
         raise InvalidInputError(
             f"Incompatible input types for column {name}. Can not safely convert {dtype} to boolean."
         )
-    # numeric
-    if kind in "iuf" or kind == "b":
+    # numeric; booleans are refused, as MLflow's schema enforcement refuses bool -> double
+    if kind in "iuf":
         if kind in "iu" and expected.kind == "f":
             return col.astype(expected)
         if np.can_cast(dtype, expected, "safe"):
@@ -249,7 +254,7 @@ def _column_tensor(col: Any, spec: TensorSpec | None = None) -> Any:
         try:
             values = np.stack([np.asarray(v) for v in values])
         except ValueError as exc:
-            raise InvalidInputError(f"Column {col.name!r} holds tensors of different shapes") from exc
+            raise InvalidInputError(f"Column {quote(col.name)} holds tensors of different shapes") from exc
     return _frame_floats(values, spec)
 
 
@@ -290,7 +295,7 @@ def _check_tensor(value: Any, spec: TensorSpec, label: str) -> Any:
         try:
             value = np.asarray(value)
         except ValueError as exc:
-            raise InvalidInputError(f"Input {label} is not a rectangular tensor: {exc}") from exc
+            raise InvalidInputError(f"Input {label} is not a rectangular tensor: {clip(str(exc))}") from exc
     if value.dtype != spec.dtype:
         safe = np.can_cast(value.dtype, spec.dtype, "safe") or (
             value.dtype.kind in "iu" and spec.dtype.kind == "f"
@@ -318,7 +323,7 @@ def enforce_params(params: dict[str, Any] | None, schema: ParamSchema | None) ->
         if params:
             logger.warning(
                 "`params` can only be used when the model signature declares a params schema; ignoring %s",
-                sorted(params),
+                quote(sorted(params, key=str)),
             )
         return None
     if params is not None and not isinstance(params, dict):
@@ -327,7 +332,7 @@ def enforce_params(params: dict[str, Any] | None, schema: ParamSchema | None) ->
     declared = {p.name: p for p in schema.params}
     unknown = [k for k in params if k not in declared]
     if unknown:
-        logger.warning("Ignoring params not declared in the model signature: %s", unknown)
+        logger.warning("Ignoring params not declared in the model signature: %s", quote(unknown))
     return {
         name: cast_param(spec, params[name]) if name in params else spec.default
         for name, spec in declared.items()
@@ -340,7 +345,7 @@ def cast_param(spec: ParamSpec, value: Any) -> Any:
         return _cast_scalar(spec, value)
     if not isinstance(value, (list, tuple)) and not hasattr(value, "tolist"):
         raise InvalidParameterError(
-            f"Value {value!r} of param {spec.name!r} must be a list (shape {list(spec.shape)})"
+            f"Value {quote(value)} of param {spec.name!r} must be a list (shape {list(spec.shape)})"
         )
     values = value.tolist() if hasattr(value, "tolist") else list(value)
     return [_cast_scalar(spec, v) for v in values]
@@ -380,7 +385,7 @@ def _cast_scalar(spec: ParamSpec, value: Any) -> Any:
                 ok = None
     if ok is None:
         raise InvalidParameterError(
-            f"Failed to convert value {value!r} of type {type(value).__name__} to {t.value} "
+            f"Failed to convert value {quote(value)} of type {type(value).__name__} to {t.value} "
             f"for param {spec.name!r}"
         )
     return ok

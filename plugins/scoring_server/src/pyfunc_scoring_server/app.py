@@ -9,6 +9,7 @@ from __future__ import annotations
 from time import perf_counter
 from typing import Any, Callable, Iterable
 
+from pyfunc_core.errors import quote
 from pyfunc_scoring_server import health, v2
 from pyfunc_scoring_server.access_log import AccessLog
 from pyfunc_scoring_server.context import ServingContext, internal_error
@@ -94,7 +95,8 @@ class ScoringApp:
         ctx.metrics.observe_request(endpoint, reply.status, elapsed)
         self.access_log.log(environ.get("REMOTE_ADDR", "-"), method, path[:200], reply.status, len(body),
                    elapsed * 1000.0, rid)  # fmt: skip
-        return [body]
+        # HEAD: the GET answer's headers (its Content-Length included), without the body
+        return [] if method == "HEAD" else [body]
 
     def transport_error(
         self, addr: Any, method: str | None, path: str | None, status: int, size: int, rid: str
@@ -115,14 +117,14 @@ class ScoringApp:
             if route is None:
                 allowed = ", ".join(methods)
                 return (
-                    Reply(405, mlflow_error(405, f"Method {method} is not allowed on {path[:200]}; use {allowed}").body,
+                    Reply(405, mlflow_error(405, f"Method {quote(method)} is not allowed on {quote(path)}; use {allowed}").body,
                           headers=[("Allow", allowed)]),
                     path,
                 )  # fmt: skip
             return route(self.ctx, environ, started, rid), path
         if path == V2_PREFIX or path.startswith(V2_PREFIX + "/"):
             return self._v2(environ, method, path, started, rid)
-        return mlflow_error(404, f"No route {path[:200]!r}: see /openapi.json for the endpoints"), "unknown"
+        return mlflow_error(404, f"No route {quote(path)}: see /openapi.json for the endpoints"), "unknown"
 
     def _v2(
         self, environ: dict[str, Any], method: str, path: str, started: float, rid: str
@@ -139,13 +141,13 @@ class ScoringApp:
             endpoint, args = adapter.match(path, method=method)
         except MethodNotAllowed as exc:
             allowed = ", ".join(sorted(exc.valid_methods or []))
-            reply = v2_error(405, f"Method {method} is not allowed on {path[:200]}; use {allowed}")
+            reply = v2_error(405, f"Method {quote(method)} is not allowed on {quote(path)}; use {allowed}")
             reply.headers.append(("Allow", allowed))
             return reply, "unknown"
         except NotFound:
-            return v2_error(404, f"No V2 route {path[:200]!r}"), "unknown"
+            return v2_error(404, f"No V2 route {quote(path)}"), "unknown"
         except Exception:  # werkzeug redirects (trailing slashes) and the like
-            return v2_error(404, f"No V2 route {path[:200]!r}"), "unknown"
+            return v2_error(404, f"No V2 route {quote(path)}"), "unknown"
         ctx = self.ctx
         label = _V2_LABELS[endpoint]
         if endpoint == "infer":

@@ -7,7 +7,8 @@ import threading
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from pyfunc_core.errors import PredictionError, PyfuncError
+from pyfunc_core.codecs.base import input_error
+from pyfunc_core.errors import PredictionError, PyfuncError, clip
 from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Slot, count_rows
 from pyfunc_scoring_server.heap import HeapTrimmer
 from pyfunc_scoring_server.responses import Reply, mlflow_error
@@ -66,6 +67,7 @@ class ServingContext:
             )
         else:
             self.runner = DirectRunner(predict, options.threads, metrics.queue_depth.set)
+        self._count_rows = options.batch_max_size <= 0  # a batch runner counts its own rows
         metrics.load_seconds.set(load_seconds)
         self.heap = HeapTrimmer(lambda: self._in_flight == 0)
 
@@ -92,31 +94,34 @@ class ServingContext:
     # -- prediction ------------------------------------------------------------------------
 
     def prepare(self, data: Any, params: Any) -> tuple[Any, Any]:
-        """The signature applied to decoded input; non-pyfunc exceptions become 400s."""
-        try:
-            return self.model.prepare_input(data, params)
-        except PyfuncError:
-            raise
-        except Exception as exc:
-            logger.warning("input enforcement failed unexpectedly: %s: %s", type(exc).__name__, exc)
-            raise PyfuncError(
-                f"Invalid input: {type(exc).__name__}: {exc}", error_code="BAD_REQUEST"
-            ) from exc
+        """The signature applied to decoded input."""
+        return self.model.prepare_input(data, params)
 
     def predict(self, decode: Callable[[], R], started: float) -> tuple[R, Any]:
         """Decode a request, apply the signature, run it (maybe batched) and wait for it.
 
         ``decode()`` returns the route's request (anything with ``data`` and ``params``);
         the runner counts the request as arriving until it is queued, so a batch waits for
-        requests still being decoded. Every failure is a ``PyfuncError``.
+        requests still being decoded. Every failure is a ``PyfuncError``: whatever decoding
+        and the signature raise is the client's error (a 4xx, see ``input_error``), and only
+        what happens from the model on can be a 5xx.
         """
         self.runner.arriving()
         try:
-            request = decode()
-            data, params = self.prepare(request.data, request.params)  # type: ignore[attr-defined]
-            slot = self.runner.submit(data, params, count_rows(data))
+            try:
+                request = decode()
+                data, params = self.prepare(request.data, request.params)  # type: ignore[attr-defined]
+            except Exception as exc:
+                if not isinstance(exc, PyfuncError):
+                    logger.warning("request input failed unexpectedly: %s: %s", type(exc).__name__,
+                                   clip(str(exc)), exc_info=exc if self.debug else None)  # fmt: skip
+                raise input_error(exc) from exc
+            rows = count_rows(data)
+            slot = self.runner.submit(data, params, rows)
         finally:
             self.runner.left()
+        if self._count_rows:
+            self.metrics.observe_predict(rows)
         return request, self.wait(slot, started)
 
     def wait(self, slot: Slot, started: float) -> Any:
@@ -132,7 +137,7 @@ class ServingContext:
         logger.warning(
             "model raised %s: %s", type(error).__name__, error, exc_info=error if self.debug else None
         )
-        raise PredictionError(f"{MODEL_ERROR} Error: '{type(error).__name__}: {error}'") from error
+        raise PredictionError(f"{MODEL_ERROR} Error: '{type(error).__name__}: {clip(str(error))}'") from error
 
     def stop(self) -> None:
         self.runner.stop()

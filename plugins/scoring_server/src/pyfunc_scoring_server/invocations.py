@@ -12,7 +12,7 @@ from typing import Any
 from pyfunc_core.codecs import ModelRequest, decode_request, predictions_to_json
 from pyfunc_core.errors import PyfuncError
 from pyfunc_scoring_server.context import ServingContext, internal_error
-from pyfunc_scoring_server.responses import Reply, mlflow_error, mlflow_error_from
+from pyfunc_scoring_server.responses import Reply, mlflow_error, mlflow_error_from, too_large
 
 
 def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
@@ -27,10 +27,6 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
     stream = environ["wsgi.input"]
     body = stream.read(size) if size >= 0 else stream.read(limit + 1)
     return None if len(body) > limit else body
-
-
-def too_large(limit: int) -> str:
-    return f"The request body is larger than the {limit} bytes this server accepts (--max-body-size)"
 
 
 def invocations(ctx: ServingContext, environ: dict[str, Any], started: float) -> Reply:

@@ -82,6 +82,11 @@ class Metrics:
         self.predict_rows.inc(rows)
         self.queue_depth.set(queued)
 
+    def observe_predict(self, rows: int) -> None:
+        """A request's own predict call (no batching)."""
+        self.batch_rows.observe(rows)
+        self.predict_rows.inc(rows)
+
     def render(self) -> bytes:
         """The exposition text of every worker's metrics."""
         from prometheus_client import CollectorRegistry, generate_latest

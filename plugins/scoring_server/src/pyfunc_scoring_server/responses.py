@@ -30,7 +30,9 @@ STATUS_ERROR_CODES: dict[int, str] = {
     405: "METHOD_NOT_ALLOWED",
     413: "REQUEST_ENTITY_TOO_LARGE",
     415: "UNSUPPORTED_MEDIA_TYPE",
+    431: "REQUEST_HEADER_FIELDS_TOO_LARGE",
     500: "INTERNAL_ERROR",
+    501: "NOT_IMPLEMENTED",
     503: "TEMPORARILY_UNAVAILABLE",
     504: "DEADLINE_EXCEEDED",
 }
@@ -56,6 +58,11 @@ def json_reply(obj: Any, status: int = 200) -> Reply:
 
 def text_reply(text: str, status: int = 200, content_type: str = TEXT) -> Reply:
     return Reply(status, text.encode("utf-8"), content_type)
+
+
+def too_large(limit: int) -> str:
+    """The 413 message, whether waitress or the route refuses the body."""
+    return f"The request body is larger than the {limit} bytes this server accepts (--max-body-size)"
 
 
 def clip(message: str) -> str:

@@ -20,7 +20,8 @@ from waitress.channel import HTTPChannel
 from waitress.server import create_server
 from waitress.task import ErrorTask, WSGITask
 
-from pyfunc_scoring_server.responses import STATUS_ERROR_CODES, clip, request_id
+from pyfunc_core.errors import clip
+from pyfunc_scoring_server.responses import STATUS_ERROR_CODES, request_id, too_large
 
 if TYPE_CHECKING:
     from pyfunc_scoring_server.balance import WorkerSlot
@@ -52,12 +53,11 @@ class _JsonErrorTask(ErrorTask):
     def execute(self) -> None:
         error = self.request.error
         code = int(error.code)
-        body = orjson.dumps(
-            {
-                "error_code": STATUS_ERROR_CODES.get(code, "BAD_REQUEST"),
-                "message": clip(f"{error.reason}: {error.body}"),
-            }
-        )
+        if code == 413:  # waitress's own text names its limit, one byte over --max-body-size
+            message = too_large(self.channel.server.adj.max_request_body_size - 1)
+        else:
+            message = f"{error.reason}: {clip(str(error.body))}"
+        body = orjson.dumps({"error_code": STATUS_ERROR_CODES.get(code, "BAD_REQUEST"), "message": message})
         self.status = f"{code} {error.reason}"
         request = self.request
         rid = request_id({"HTTP_X_REQUEST_ID": request.headers.get("X_REQUEST_ID")})
@@ -69,7 +69,8 @@ class _JsonErrorTask(ErrorTask):
                  len(body), rid)  # fmt: skip
         self.set_close_on_finish()
         self.content_length = len(body)
-        self.write(body)
+        # a HEAD answer has the headers only (the connection closes after it anyway)
+        self.write(b"" if getattr(request, "command", None) == "HEAD" else body)
 
 
 class _Channel(HTTPChannel):

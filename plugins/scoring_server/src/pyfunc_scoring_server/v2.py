@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyfunc_core.errors import PyfuncError
+from pyfunc_core.errors import PyfuncError, quote
 from pyfunc_scoring_server import __version__
 from pyfunc_scoring_server.context import ServingContext, log_internal
-from pyfunc_scoring_server.invocations import read_body, too_large
-from pyfunc_scoring_server.responses import Reply, json_reply, stack_of, v2_error
+from pyfunc_scoring_server.invocations import read_body
+from pyfunc_scoring_server.responses import Reply, json_reply, stack_of, too_large, v2_error
 from pyfunc_scoring_server.v2_codec import (
     InferRequest,
     check_content_type,
@@ -35,7 +35,7 @@ def server_metadata(ctx: ServingContext) -> Reply:
 
 
 def _unknown_model(name: str) -> Reply:
-    return v2_error(404, f"Model {name[:200]!r} not found (this server serves one model)")
+    return v2_error(404, f"Model {quote(name)} not found (this server serves one model)")
 
 
 def model_ready(ctx: ServingContext, name: str, version: str | None = None) -> Reply:

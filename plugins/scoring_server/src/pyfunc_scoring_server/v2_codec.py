@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 from math import prod
 from typing import TYPE_CHECKING, Any
 
 from pyfunc_core.codecs import parse_content_type
+from pyfunc_core.codecs.base import column_indexes
 from pyfunc_core.codecs.json_codec import parse_json
-from pyfunc_core.errors import InvalidInputError, UnsupportedContentTypeError
+from pyfunc_core.errors import InvalidInputError, UnsupportedContentTypeError, clip, quote
 
 if TYPE_CHECKING:
     from pyfunc_core.schema.types import Schema
@@ -56,10 +56,14 @@ def check_content_type(header: str | None) -> None:
         return
     mime, params = parse_content_type(header)
     if mime != "application/json":
-        raise UnsupportedContentTypeError(f"The V2 inference endpoint accepts application/json, got '{mime}'")
+        raise UnsupportedContentTypeError(
+            f"The V2 inference endpoint accepts application/json, got {quote(mime)}"
+        )
     unknown = sorted(set(params) - {"charset"})
     if unknown:
-        raise UnsupportedContentTypeError(f"Unrecognized content type parameters: {', '.join(unknown)}.")
+        raise UnsupportedContentTypeError(
+            f"Unrecognized content type parameters: {clip(', '.join(unknown))}."
+        )
     if params.get("charset", "utf-8").lower() != "utf-8":
         raise UnsupportedContentTypeError("The scoring server only supports UTF-8")
 
@@ -91,7 +95,7 @@ def decode_infer_request(body: bytes, schema: Schema | None) -> InferRequest:
     tensors = [decode_tensor(item, i) for i, item in enumerate(inputs)]
     names = [name for name, _, _ in tensors]
     if len(set(names)) != len(names):
-        raise InvalidInputError(f"Duplicate input names in the V2 request: {names}")
+        raise InvalidInputError(f"Duplicate input names in the V2 request: {quote(names)}")
     data = _combine(tensors, parameters.get("content_type"), schema)
     params = {k: v for k, v in parameters.items() if k not in RESERVED_PARAMETERS} or None
     return InferRequest(data, params, request_id, outputs)
@@ -114,17 +118,18 @@ def decode_tensor(item: Any, position: int) -> tuple[str, Any, str | None]:
     name = item.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidInputError(f"Input {position} needs a 'name' string")
+    label = quote(name)
     datatype = item.get("datatype")
-    if datatype not in DATATYPES:
+    if not isinstance(datatype, str) or datatype not in DATATYPES:
         raise InvalidInputError(
-            f"Input '{name}' has unsupported datatype {str(datatype)[:40]!r} "
+            f"Input {label} has unsupported datatype {quote(datatype, 40)} "
             f"(expected one of {', '.join(DATATYPES)})"
         )
     shape = item.get("shape")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise InvalidInputError(f"Input '{name}' needs a 'shape' list of non-negative integers")
+    if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
+        raise InvalidInputError(f"Input {label} needs a 'shape' list of non-negative integers")
     if "data" not in item:
-        raise InvalidInputError(f"Input '{name}' has no 'data'")
+        raise InvalidInputError(f"Input {label} has no 'data'")
     parameters = item.get("parameters") or {}
     content_type = parameters.get("content_type") if isinstance(parameters, dict) else None
     data = item["data"]
@@ -137,12 +142,14 @@ def decode_tensor(item: Any, position: int) -> tuple[str, Any, str | None]:
             arr = np.asarray(data, dtype=DATATYPES[datatype])
         except (ValueError, TypeError, OverflowError) as exc:
             raise InvalidInputError(
-                f"Input '{name}' data does not match datatype {datatype}: {exc}"
+                f"Input {label} data does not match datatype {datatype}: {clip(str(exc))}"
             ) from None
         if datatype != "BOOL" and any(isinstance(v, bool) for v in _first_values(data)):
-            raise InvalidInputError(f"Input '{name}' data does not match datatype {datatype}: got booleans")
+            raise InvalidInputError(f"Input {label} data does not match datatype {datatype}: got booleans")
     if arr.size != prod(shape):
-        raise InvalidInputError(f"Input '{name}' has {arr.size} values, which does not fit its shape {shape}")
+        raise InvalidInputError(
+            f"Input {label} has {arr.size} values, which does not fit its shape {quote(shape)}"
+        )
     arr = arr.reshape(shape)
     if content_type == "str":
         return name, arr.reshape(-1).tolist(), content_type
@@ -160,23 +167,31 @@ def _bytes_tensor(name: str, data: list[Any], content_type: str | None) -> Any:
 
     flat = _flatten(data)
     if not all(isinstance(v, str) for v in flat):
-        raise InvalidInputError(f"Input '{name}' is BYTES: its data must be strings")
+        raise InvalidInputError(f"Input {quote(name)} is BYTES: its data must be strings")
     if content_type == "base64":
         try:
             flat = [base64.b64decode(v, validate=True) for v in flat]
         except (binascii.Error, ValueError):
-            raise InvalidInputError(f"Input '{name}' is not valid base64") from None
+            raise InvalidInputError(f"Input {quote(name)} is not valid base64") from None
     arr = np.empty(len(flat), dtype=object)
     arr[:] = flat
     return arr
 
 
 def _flatten(data: list[Any]) -> list[Any]:
+    """Nested lists' leaves in order (a stack, not recursion: the nesting is the client's)."""
     if not data or not isinstance(data[0], list):
         return data
     out: list[Any] = []
-    for v in data:
-        out.extend(_flatten(v) if isinstance(v, list) else [v])
+    stack = [iter(data)]
+    while stack:
+        for v in stack[-1]:
+            if isinstance(v, list):
+                stack.append(iter(v))
+                break
+            out.append(v)
+        else:
+            stack.pop()
     return out
 
 
@@ -205,16 +220,9 @@ def _combine(tensors: list[tuple[str, Any, str | None]], content_type: Any, sche
             # frame the signature would build, with a cached column index
             import pandas as pd
 
-            return pd.DataFrame(value, columns=_column_index(tuple(schema.input_names())), copy=False)  # type: ignore[union-attr]
+            return pd.DataFrame(value, columns=column_indexes.get(schema.input_names()), copy=False)  # type: ignore[union-attr]
         return value
     return {name: value for name, value, _ in tensors}
-
-
-@functools.lru_cache(maxsize=64)
-def _column_index(names: tuple[Any, ...]) -> Any:
-    import pandas as pd
-
-    return pd.Index(list(names))
 
 
 def _frame(tensors: list[tuple[str, Any, str | None]]) -> Any:
