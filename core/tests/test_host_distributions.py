@@ -12,6 +12,8 @@ from pyfunc_core.envs.host_distributions import (
     install_arguments,
     local_wheel,
     model_distributions,
+    pure_python,
+    rebuild_wheel,
     source_fingerprint,
 )
 from pyfunc_core.envs.installer import pip_install
@@ -89,3 +91,91 @@ def test_failed_install_carries_the_installer_message(tmp_path):
         )
     assert "pyfunc-no-such-distribution-x7q" in str(err.value)
     assert "failed (exit code" in str(err.value)
+
+
+def _write_wheel(path, files: dict[str, str]) -> None:
+    """A wheel of ``tinywheel 0.4`` holding ``files`` plus its .dist-info (RECORD and all)."""
+    import base64
+    import hashlib
+
+    info = "tinywheel-0.4.dist-info"
+    files = {
+        **files,
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: tinywheel\nVersion: 0.4\n",
+        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{info}/entry_points.txt": "[console_scripts]\ntinywheel = tinywheel:main\n",
+    }
+    record = []
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, text in files.items():
+            data = text.encode()
+            archive.writestr(name, data)
+            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+            record.append(f"{name},sha256={digest},{len(data)}")
+        archive.writestr(f"{info}/RECORD", "\n".join([*record, f"{info}/RECORD,,"]) + "\n")
+
+
+def _pip_target(wheel, target) -> None:
+    import subprocess
+    import sys
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--target", str(target),
+         str(wheel)],
+        check=True, capture_output=True, timeout=300,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_wheel_installed_distribution_is_rebuilt_from_its_installed_files(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    original = tmp_path / "tinywheel-0.4-py3-none-any.whl"
+    _write_wheel(original, {"tinywheel/__init__.py": "VALUE = 4\ndef main():\n    print(VALUE)\n"})
+    _pip_target(original, tmp_path / "site")
+    original.unlink()  # the file the host installed from is gone
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+
+    dist = host_distribution("tinywheel")
+    assert dist.direct and dist.source is None and dist.version == "0.4"
+    assert dist.key.startswith("tinywheel==0.4@")
+    assert pure_python("tinywheel")
+    (arg,) = install_arguments([dist], root=tmp_path / "envs")
+    wheel = zipfile.ZipFile(arg)
+    assert arg.endswith("tinywheel-0.4-py3-none-any.whl")
+    names = wheel.namelist()
+    assert "tinywheel/__init__.py" in names and names[-1] == "tinywheel-0.4.dist-info/RECORD"
+    assert not {"INSTALLER", "REQUESTED", "direct_url.json"} & {n.rsplit("/", 1)[-1] for n in names}
+    assert not any("__pycache__" in n or n.startswith("..") for n in names)
+    # The same installed files give the same bytes: the docker context's digest stays put.
+    again = rebuild_wheel("tinywheel", tmp_path / "again")
+    assert again.read_bytes() == open(arg, "rb").read()
+
+    # The rebuilt wheel installs offline, console script included, and runs.
+    _pip_target(again, tmp_path / "site2")
+    out = subprocess.run(
+        [sys.executable, "-c", "import tinywheel; tinywheel.main()"],
+        env={"PYTHONPATH": str(tmp_path / "site2")}, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert out.stdout.strip() == "4", out.stderr
+    assert (tmp_path / "site2" / "bin" / "tinywheel").is_file()
+
+
+def test_platform_wheels_are_not_pure_python():
+    assert not pure_python("numpy")
+    assert not pure_python("pyfunc-not-installed-anywhere")
+
+
+def test_editable_install_whose_source_is_gone_is_refused(tmp_path, monkeypatch):
+    import json
+
+    info = tmp_path / "site" / "gonedist-1.0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: gonedist\nVersion: 1.0\n")
+    gone = (tmp_path / "src-gone").as_uri()
+    (info / "direct_url.json").write_text(json.dumps({"url": gone, "dir_info": {"editable": True}}))
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    with pytest.raises(EnvironmentBuildError) as err:
+        host_distribution("gonedist")
+    assert "installed in editable mode from" in str(err.value) and "no longer exists" in str(err.value)

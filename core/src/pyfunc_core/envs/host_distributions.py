@@ -6,17 +6,22 @@ was installed from a package index is installed into the environment as
 ``name==version``. One installed from a local source tree (``pip install -e core``,
 recorded in its ``direct_url.json``) is not published in that state, so a wheel is built
 from that source, cached under ``<env root>/.wheels`` by a fingerprint of the source's
-files, and installed from the file.
+files, and installed from the file. One installed from a wheel file, a URL, or a source
+tree that no longer exists is not known to any index either: a wheel is rebuilt from its
+installed files (``RECORD``) by :func:`rebuild_wheel`.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -44,8 +49,12 @@ class HostDistribution:
     version: str | None
     #: The local source tree the host installed it from, or None for an index install.
     source: Path | None = None
-    #: Hash of the source tree's files (only for local sources).
+    #: Hash of the source tree's files (local sources), or of the installed ``RECORD`` (direct installs).
     fingerprint: str | None = None
+    #: Installed from a wheel or sdist file, a URL, or a source tree that is gone (PEP 610
+    #: ``direct_url.json``): no index is known to have it, so it is installed from a wheel
+    #: rebuilt from the host's installed files.
+    direct: bool = False
 
     @property
     def requirement(self) -> str:
@@ -55,7 +64,7 @@ class HostDistribution:
     @property
     def key(self) -> str:
         """What identifies this exact code: part of an environment's cache key."""
-        if self.source is not None:
+        if self.fingerprint is not None:
             return f"{self.name}=={self.version}@{self.fingerprint}"
         return self.requirement
 
@@ -66,23 +75,41 @@ def host_distribution(name: str) -> HostDistribution:
         dist = metadata.distribution(name)
     except metadata.PackageNotFoundError:
         return HostDistribution(name=name, version=None)
+    name = dist.metadata["Name"]
     source = local_source(dist)
+    if source is not None:
+        return HostDistribution(name, dist.version, source=source, fingerprint=source_fingerprint(source))
+    info = _direct_url(dist)
+    if info is None:
+        return HostDistribution(name, dist.version)
+    if (info.get("dir_info") or {}).get("editable"):
+        # An editable install's files are only a pointer to the source tree that is gone.
+        raise EnvironmentBuildError(
+            f"{name} {dist.version} is installed in editable mode from {info.get('url')}, which no "
+            f"longer exists: reinstall {name}"
+        )
+    record = dist.read_text("RECORD") or ""
     return HostDistribution(
-        name=dist.metadata["Name"],
-        version=dist.version,
-        source=source,
-        fingerprint=source_fingerprint(source) if source else None,
+        name, dist.version, fingerprint=hashlib.sha256(record.encode()).hexdigest()[:16], direct=True
     )
 
 
-def local_source(dist: metadata.Distribution) -> Path | None:
-    """The source directory ``dist`` was installed from (``direct_url.json``), if any."""
+def _direct_url(dist: metadata.Distribution) -> dict | None:
+    """``direct_url.json`` (PEP 610): present when ``dist`` was not installed from an index."""
     raw = dist.read_text("direct_url.json")
     if not raw:
         return None
     try:
         info = json.loads(raw)
     except ValueError:
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def local_source(dist: metadata.Distribution) -> Path | None:
+    """The source directory ``dist`` was installed from (``direct_url.json``), if it still exists."""
+    info = _direct_url(dist)
+    if not info:
         return None
     url = urlparse(str(info.get("url", "")))
     if url.scheme != "file" or "dir_info" not in info:
@@ -136,10 +163,13 @@ def install_arguments(
     """pip/uv install arguments for ``dists``: index requirements and local wheel paths."""
     args = []
     for dist in dists:
-        if dist.source is None:
-            args.append(dist.requirement)
-        else:
+        if dist.source is not None:
             args.append(str(local_wheel(dist, reporter=reporter, root=root)))
+        elif dist.direct:
+            target = (root or env_root()) / ".wheels" / f"{dist.name}-{dist.version}-{dist.fingerprint}"
+            args.append(str(rebuild_wheel(dist.name, target, reporter=reporter)))
+        else:
+            args.append(dist.requirement)
     return args
 
 
@@ -183,6 +213,97 @@ def local_wheel(
 def _wheel_in(directory: Path) -> Path | None:
     wheels = sorted(directory.glob("*.whl")) if directory.is_dir() else []
     return wheels[0] if wheels else None
+
+
+#: Files of an installed ``.dist-info`` that record the installation, not the distribution.
+_INSTALL_RECORDS = {"INSTALLER", "REQUESTED", "direct_url.json", "RECORD", "RECORD.jws", "RECORD.p7s"}
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+
+
+def rebuild_wheel(name: str, out_dir: Path, *, reporter: Reporter = stderr_reporter) -> Path:
+    """A wheel of the installed distribution ``name``, rebuilt from the files its ``RECORD`` lists.
+
+    For code that no index has and whose source is not at hand (installed from a wheel file,
+    maybe deleted since, or from a source tree that is gone). The files under the
+    installation root and the ``.dist-info`` (less pip's installation records) go in; byte
+    code is left out, and so are files installed elsewhere: console scripts are written again
+    from ``entry_points.txt`` by the installer. Same installed files, same bytes.
+    """
+    dist = metadata.distribution(name)
+    label = f"{name} {dist.version}"
+    files = list(dist.files or ())
+    info_dirs = {f.parts[0] for f in files if len(f.parts) == 2 and f.parts[0].endswith(".dist-info")}
+    if len(info_dirs) != 1:
+        raise EnvironmentBuildError(f"{label} has no RECORD of its installed files to rebuild a wheel from")
+    info_dir = info_dirs.pop()
+    tags = _wheel_tags(dist.read_text("WHEEL") or "")
+    if tags is None:
+        raise EnvironmentBuildError(f"{label} has no WHEEL tags in {info_dir}: cannot rebuild a wheel of it")
+    scripts = {ep.name for ep in dist.entry_points if ep.group in ("console_scripts", "gui_scripts")}
+    entries, left_out = [], []
+    for file in files:
+        parts = file.parts
+        if parts[0] == "..":
+            if Path(*parts).stem not in scripts:
+                left_out.append(file.as_posix())
+            continue
+        if "__pycache__" in parts or file.suffix in (".pyc", ".pyo"):
+            continue
+        if parts[0] == info_dir and len(parts) == 2 and parts[1] in _INSTALL_RECORDS:
+            continue
+        path = Path(str(dist.locate_file(file)))
+        if not path.is_file():
+            raise EnvironmentBuildError(f"{label} is incomplete ({path} is missing): reinstall it")
+        entries.append((file.as_posix(), path))
+    if left_out:
+        reporter(
+            f"{label}: left out of its rebuilt wheel (installed outside site-packages): {', '.join(left_out)}"
+        )
+    # Package files first, the .dist-info last, RECORD at the very end (as wheel builders do).
+    entries.sort(key=lambda entry: (entry[0].startswith(f"{info_dir}/"), entry[0]))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / f"{info_dir.removesuffix('.dist-info')}-{tags}.whl"
+    tmp = out_dir / f".{target.name}.{os.getpid()}.tmp"
+    try:
+        record = []
+        with zipfile.ZipFile(tmp, "w") as archive:
+            for arcname, path in entries:
+                data = path.read_bytes()
+                _add_to_zip(archive, arcname, data, executable=bool(path.stat().st_mode & 0o111))
+                digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+                record.append(f"{arcname},sha256={digest},{len(data)}")
+            record.append(f"{info_dir}/RECORD,,")
+            _add_to_zip(archive, f"{info_dir}/RECORD", ("\n".join(record) + "\n").encode(), executable=False)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return target
+
+
+def pure_python(name: str) -> bool:
+    """True when the installed ``name`` is a pure-Python wheel (``Root-Is-Purelib``, ``*-none-any``)."""
+    try:
+        text = metadata.distribution(name).read_text("WHEEL") or ""
+    except metadata.PackageNotFoundError:
+        return False
+    tags = _wheel_tags(text)
+    purelib = re.search(r"^Root-Is-Purelib:\s*true\s*$", text, re.MULTILINE | re.IGNORECASE)
+    return bool(purelib) and tags is not None and tags.endswith("-none-any")
+
+
+def _wheel_tags(wheel_metadata: str) -> str | None:
+    """``py3-none-any`` (components dot-joined, PEP 425 style) from a WHEEL file's ``Tag:`` lines."""
+    tags = re.findall(r"^Tag:\s*(\S+)-(\S+)-(\S+)\s*$", wheel_metadata, re.MULTILINE)
+    if not tags:
+        return None
+    return "-".join(".".join(dict.fromkeys(part[i] for part in tags)) for i in range(3))
+
+
+def _add_to_zip(archive: zipfile.ZipFile, arcname: str, data: bytes, *, executable: bool) -> None:
+    info = zipfile.ZipInfo(arcname, date_time=_ZIP_EPOCH)
+    info.external_attr = (0o100755 if executable else 0o100644) << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    archive.writestr(info, data)
 
 
 def _unique(names: Iterable[str]) -> list[str]:
