@@ -310,3 +310,10 @@ def test_info_leaves_out_what_a_minimal_model_does_not_say(tmp_path, pyfunc_cli)
     ]
     data = json.loads(pyfunc_cli("info", "-m", str(model), "--json").output)
     assert (data["python_version"], data["created"], data["model_uuid"]) == (None, None, None)
+
+
+def test_a_directory_where_a_file_is_expected_is_one_plain_line(add_model, tmp_path, pyfunc_cli):
+    for option in ("-i", "-o"):
+        body = '{"dataframe_records": [{"x": 1.0, "y": 2}]}'
+        line = one_error_line(pyfunc_cli("predict", "-m", str(add_model), option, str(tmp_path), input=body))
+        assert line.startswith("Error: [Errno ") and f"Is a directory: '{tmp_path}'" in line

@@ -22,7 +22,8 @@ def one_line_errors(fn: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except (PyfuncError, FileNotFoundError, FileExistsError, PermissionError) as exc:
+        except (PyfuncError, FileNotFoundError, FileExistsError, PermissionError, IsADirectoryError,
+                NotADirectoryError) as exc:  # fmt: skip
             if os.environ.get("PYFUNC_CORE_DEBUG") == "1":
                 traceback.print_exc()
             click.echo(f"Error: {exc}", err=True)
