@@ -317,3 +317,13 @@ def test_a_directory_where_a_file_is_expected_is_one_plain_line(add_model, tmp_p
         body = '{"dataframe_records": [{"x": 1.0, "y": 2}]}'
         line = one_error_line(pyfunc_cli("predict", "-m", str(add_model), option, str(tmp_path), input=body))
         assert line.startswith("Error: [Errno ") and f"Is a directory: '{tmp_path}'" in line
+
+
+def test_the_allow_list_compares_names_as_pip_does(fake_dist, monkeypatch):
+    fake_dist("pyfunc-demo", "1.0", entry_points={"demo_flavor": "demo_plugin"},
+              modules={"demo_plugin": DEMO_PLUGIN})  # fmt: skip
+    for allow in ("demo-flavor", "Demo.Flavor", "PYFUNC_demo"):
+        monkeypatch.setenv("PYFUNC_CORE_PLUGINS", allow)
+        assert Plugins().load().info("demo_flavor").status == "ok", allow
+    monkeypatch.setenv("PYFUNC_CORE_PLUGINS", "demo")
+    assert Plugins().load().info("demo_flavor").status == "disabled"

@@ -5,7 +5,8 @@ Environment variables:
 ``PYFUNC_CORE_PLUGINS``
     Unset: load every installed plugin. Empty: load none (only the core's built-ins),
     which rescues a broken install. Otherwise a comma-separated allow-list of entry-point
-    or distribution names.
+    or distribution names (case, ``-``, ``_`` and ``.`` do not matter: ``scoring-server``
+    allows the ``scoring_server`` entry point).
 ``PYFUNC_CORE_STRICT_PLUGINS``
     ``1`` makes a broken plugin fatal instead of logged, for plugin development.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -106,7 +108,7 @@ class Plugins:
 
     def _load_entry_points(self) -> None:
         allow = os.environ.get(ENV_ALLOW_LIST)
-        allowed = None if allow is None else {a.strip() for a in allow.split(",") if a.strip()}
+        allowed = None if allow is None else {_fold(a) for a in allow.split(",") if a.strip()}
         seen: dict[str, str] = {}
         for ep in sorted(_entry_points(), key=lambda e: e.name):
             dist = getattr(ep, "dist", None)
@@ -120,7 +122,7 @@ class Plugins:
                     )
                 continue
             seen[ep.name] = dist_name
-            if allowed is not None and not ({ep.name, dist_name} & allowed):
+            if allowed is not None and not ({_fold(ep.name), _fold(dist_name)} & allowed):
                 info.status = DISABLED
                 info.error = _disabled_reason(ep.name, allow or "")
                 self.infos.append(info)
@@ -204,6 +206,12 @@ class Plugins:
     def distribution_of(self, plugin_name: str) -> str:
         info = self.info(plugin_name)
         return info.distribution if info else plugin_name
+
+
+def _fold(name: str) -> str:
+    """A plugin or distribution name as the allow-list compares it: ``Scoring_Server`` is
+    ``scoring-server`` (PEP 503 normalization, as pip compares distribution names)."""
+    return re.sub(r"[-_.]+", "-", name.strip()).lower()
 
 
 def _disabled_reason(name: str, allow: str) -> str:
