@@ -133,5 +133,11 @@ def test_uninstallable_requirement_fails_the_build_with_pips_message(
         "build-docker", "-m", str(model), "-n", "pyfunc-docker-test-never:2", *build_flags, timeout=900
     )
     err = _one_line_error(result)
-    assert "docker build failed" in err
-    assert "pyfunc-docker-no-such-distribution" in err  # pip's own explanation is shown
+    (error,) = [line for line in err.splitlines() if line.startswith("Error: ")]
+    # pip's own cause first, then the step, on one line without colour codes
+    assert error.startswith(
+        "Error: docker build failed: No matching distribution found for pyfunc-docker-no-such-distribution==1.0 "
+        "(step "
+    ), error
+    assert error.endswith("exited with code 1)") and error == err.splitlines()[-1]
+    assert "\x1b" not in err

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from pyfunc_core.envs.base import Reporter, stderr_reporter
 from pyfunc_core.errors import EnvironmentBuildError, PluginError
+from pyfunc_docker.build_log import BuildLog, plain
 
 if TYPE_CHECKING:
     import docker
@@ -16,7 +17,6 @@ if TYPE_CHECKING:
 #: Labels on every image we build: the context's digest is the cache key of ``serve``.
 DIGEST_LABEL = "io.pyfunc.context-digest"
 BASE_LABEL = "io.pyfunc.base-image"
-_TAIL = 20
 
 
 def connect() -> docker.DockerClient:
@@ -71,18 +71,22 @@ def build_image(
     reporter: Reporter = stderr_reporter,
     network_mode: str | None = None,
 ) -> str:
-    """Build ``context`` as ``tag``, reporting every line of build output; the image id."""
+    """Build ``context`` as ``tag``, reporting every line of build output; the image id.
+
+    A failed build raises one line that starts with the failing step's own error (see
+    :class:`~pyfunc_docker.build_log.BuildLog`); its full output was reported already.
+    """
     ensure_base_image(client, context.base_image, reporter=reporter)
     labels = {DIGEST_LABEL: context.digest, BASE_LABEL: context.base_image}
     image_id: str | None = None
-    tail: list[str] = []
+    log = BuildLog()
     try:
         stream = client.api.build(
             path=str(context.path), tag=tag, rm=True, forcerm=True, pull=False, decode=True,
             labels=labels, network_mode=network_mode,
         )  # fmt: skip
         for chunk in stream:
-            image_id = _handle(chunk, reporter, tail) or image_id
+            image_id = _handle(chunk, reporter, log) or image_id
     except EnvironmentBuildError:
         raise
     except Exception as exc:  # docker.errors.APIError, a dropped connection...
@@ -92,16 +96,14 @@ def build_image(
     return image_id
 
 
-def _handle(chunk: dict[str, Any], reporter: Reporter, tail: list[str]) -> str | None:
+def _handle(chunk: dict[str, Any], reporter: Reporter, log: BuildLog) -> str | None:
     if "error" in chunk:
-        detail = "\n".join(tail[-_TAIL:])
-        raise EnvironmentBuildError(f"docker build failed: {str(chunk['error']).strip()}\n{detail}".rstrip())
+        raise EnvironmentBuildError(f"docker build failed: {log.failure(str(chunk['error']))}")
     text = chunk.get("stream") or chunk.get("status")
     if text:
-        for line in str(text).splitlines():
+        for line in plain(str(text)).splitlines():
             if line.strip():
-                tail.append(line.rstrip())
-                del tail[: -_TAIL * 2]
+                log.add(line.rstrip())
                 reporter(line.rstrip())
     aux = chunk.get("aux")
     if isinstance(aux, dict) and aux.get("ID"):

@@ -5,9 +5,9 @@ Layout of the context directory::
     Dockerfile
     requirements.txt   what pip installs: the model's requirements (with ``--env-manager
                        conda``: the ``pip:`` section of its conda.yaml), then the pyfunc
-                       distributions (``name==version``, or ``./wheels/<file>`` when the
-                       host runs them from a local source tree, as PyPI lacks that code)
-    wheels/            those locally built wheels
+                       distributions as ``./wheels/<file>`` (no public index has them)
+    wheels/            those wheels: built from the host's local source tree, else rebuilt
+                       from the host's installed files (see :func:`distribution_wheel`)
     model/             a copy of the model directory
     certs/             extra CA certificates (only with --extra-ca-cert)
     pip.conf           (only with --pip-config)
@@ -36,6 +36,7 @@ from pyfunc_docker.options import ENV_MANAGERS, BuildOptions
 from pyfunc_docker.python_version import major_minor, model_python
 
 if TYPE_CHECKING:
+    from pyfunc_core.envs.host_distributions import HostDistribution
     from pyfunc_core.model.mlmodel import ModelDirectory
 
 #: What a context holds; a directory holding anything else is not overwritten.
@@ -85,7 +86,7 @@ def write_context(
     reporter: Reporter = stderr_reporter,
 ) -> BuildContext:
     """Write the build context for ``model_dir`` into ``output`` (new, empty, or an earlier context)."""
-    from pyfunc_core.envs.host_distributions import local_wheel, model_distributions, without_distributions
+    from pyfunc_core.envs.host_distributions import model_distributions, without_distributions
 
     _check_inputs(options)
     spec = dockerfile_spec(model_dir, options)
@@ -99,12 +100,8 @@ def write_context(
     requirements = list(without_distributions(model_requirements, dists))
     (output / "wheels").mkdir()
     for dist in dists:
-        if dist.source is None:
-            requirements.append(dist.requirement)
-            continue
-        wheel = local_wheel(dist, reporter=reporter)
-        shutil.copyfile(wheel, output / "wheels" / wheel.name)
-        requirements.append(f"./wheels/{wheel.name}")
+        wheel = distribution_wheel(dist, output / "wheels", reporter=reporter)
+        requirements.append(f"./wheels/{wheel.name}" if wheel else dist.requirement)
     (output / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
     shutil.copytree(model_dir.path, output / "model", ignore=_IGNORED_IN_MODEL, symlinks=False)
     if options.extra_ca_certs:
@@ -116,6 +113,28 @@ def write_context(
     (output / "Dockerfile").write_text(render_dockerfile(spec), encoding="utf-8")
     _normalise_modes(output)
     return BuildContext(output, spec.base_image, tuple(requirements), context_digest(output))
+
+
+def distribution_wheel(
+    dist: HostDistribution, wheels: Path, *, reporter: Reporter = stderr_reporter
+) -> Path | None:
+    """Put a wheel of the host's ``dist`` into ``wheels``; None when the image installs it by name.
+
+    The build sees neither the host's pip configuration nor its find-links, and our
+    distributions are on no public index, so the host's own code is shipped: a wheel built
+    from its local source tree, else one rebuilt from its installed files. Only a
+    distribution the host lacks, or a platform-specific one it installed from an index (its
+    host wheel may not fit the image's Python), is installed by ``name[==version]``.
+    """
+    from pyfunc_core.envs.host_distributions import local_wheel, pure_python, rebuild_wheel
+
+    if dist.source is not None:
+        built = local_wheel(dist, reporter=reporter)
+        shutil.copyfile(built, wheels / built.name)
+        return wheels / built.name
+    if dist.version is None or (not dist.direct and not pure_python(dist.name)):
+        return None
+    return rebuild_wheel(dist.name, wheels, reporter=reporter)
 
 
 def context_digest(path: Path) -> str:
