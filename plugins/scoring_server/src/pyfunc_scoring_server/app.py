@@ -23,6 +23,7 @@ from pyfunc_scoring_server.responses import (
     request_id,
     v2_error,
 )
+from pyfunc_scoring_server.transport import ARRIVED
 
 V2_PREFIX = "/v2"
 
@@ -70,7 +71,7 @@ class ScoringApp:
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        started = perf_counter()
+        started = environ.get(ARRIVED) or perf_counter()  # deadlines count queued time too
         ctx = self.ctx
         rid = request_id(environ)
         method = environ["REQUEST_METHOD"]

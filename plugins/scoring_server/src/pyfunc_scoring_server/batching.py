@@ -2,7 +2,12 @@
 
 Request threads hand prepared input to a runner and wait on a :class:`Slot` with the time
 left before ``--timeout``; a prediction that overruns is abandoned (its answer is dropped)
-and the request gets 504 while the server keeps serving.
+and the request gets 504 while the server keeps serving. Every job carries its request's
+deadline: a job whose deadline passed while it was queued is dropped before it starts (its
+slot gets :class:`Expired`), so a backlog of abandoned requests never delays fresh ones.
+Each runner keeps a moving average of its predict calls' durations and its backlog, from
+which :meth:`DirectRunner.wait_estimate` tells how long a new job would wait to start (the
+basis of load shedding in :mod:`.context`).
 
 :class:`BatchRunner` merges concurrent requests whose inputs are compatible (same columns
 and dtypes, or same trailing tensor shape, and equal params) into one ``predict`` call, up
@@ -18,11 +23,23 @@ import logging
 import queue
 import threading
 import time
+from time import perf_counter
 from typing import Any, Callable
 
 logger = logging.getLogger("pyfunc_scoring_server.batching")
 
 Predict = Callable[[Any, Any], Any]
+
+#: Weight of the newest predict duration in the moving average.
+_EWMA_WEIGHT = 0.3
+
+
+class Expired(Exception):
+    """The job's request was past its deadline before its prediction started."""
+
+
+def _ewma(average: float | None, seconds: float) -> float:
+    return seconds if average is None else average + _EWMA_WEIGHT * (seconds - average)
 
 
 class Slot:
@@ -45,11 +62,14 @@ class Slot:
 
 
 class _Job:
-    __slots__ = ("data", "params", "rows", "slot")
+    __slots__ = ("data", "deadline", "params", "rows", "slot")
 
-    def __init__(self, data: Any, params: Any, rows: int) -> None:
-        self.data, self.params, self.rows = data, params, rows
+    def __init__(self, data: Any, params: Any, rows: int, deadline: float) -> None:
+        self.data, self.params, self.rows, self.deadline = data, params, rows, deadline
         self.slot = Slot()
+
+
+_NO_DEADLINE = float("inf")
 
 
 class DirectRunner:
@@ -59,8 +79,15 @@ class DirectRunner:
         self._predict = predict
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._on_queue = on_queue
+        self._concurrency = threads
+        self._pending = 0  # submitted and not finished (queued or running)
+        self._pending_lock = threading.Lock()
+        #: Moving average of predict durations in seconds (None until one was timed).
+        self.predict_seconds: float | None = None
+        self._since = [0.0] * threads  # per thread: perf_counter() when its predict started, or 0
         self._threads = [
-            threading.Thread(target=self._work, name=f"predict-{i}", daemon=True) for i in range(threads)
+            threading.Thread(target=self._work, args=(i,), name=f"predict-{i}", daemon=True)
+            for i in range(threads)
         ]
         for t in self._threads:
             t.start()
@@ -71,22 +98,48 @@ class DirectRunner:
     def left(self) -> None:
         """Batch runners use this; nothing to do here."""
 
-    def submit(self, data: Any, params: Any, rows: int) -> Slot:
-        job = _Job(data, params, rows)
+    def submit(self, data: Any, params: Any, rows: int, deadline: float = _NO_DEADLINE) -> Slot:
+        job = _Job(data, params, rows, deadline)
+        with self._pending_lock:
+            self._pending += 1
         self._queue.put(job)
         return job.slot
 
-    def _work(self) -> None:
+    def wait_estimate(self) -> float | None:
+        """Seconds a job submitted now would wait before it starts (None: nothing timed yet)."""
+        average = self.predict_seconds
+        if average is None:
+            return None
+        ahead = self._pending - self._concurrency + 1  # jobs that must start before it, past free threads
+        if ahead <= 0:
+            return 0.0
+        return -(-ahead // self._concurrency) * average
+
+    def busy_for(self) -> float:
+        """Seconds the longest-running predict call has been running (0 when none runs)."""
+        started = [t for t in self._since if t]
+        return perf_counter() - min(started) if started else 0.0
+
+    def _work(self, index: int) -> None:
         while True:
             job = self._queue.get()
             if job is None:
                 return
             if self._on_queue is not None:
                 self._on_queue(self._queue.qsize())
-            try:
-                job.slot.set(self._predict(job.data, job.params))
-            except BaseException as exc:
-                job.slot.set(error=exc)
+            started = perf_counter()
+            if started >= job.deadline:
+                job.slot.set(error=Expired())
+            else:
+                self._since[index] = started
+                try:
+                    job.slot.set(self._predict(job.data, job.params))
+                except BaseException as exc:
+                    job.slot.set(error=exc)
+                self._since[index] = 0.0
+                self.predict_seconds = _ewma(self.predict_seconds, perf_counter() - started)
+            with self._pending_lock:
+                self._pending -= 1
             job = None  # an idle thread must not keep the last request's data alive
 
     def stop(self) -> None:
@@ -110,7 +163,12 @@ class BatchRunner:
         self._on_batch = on_batch
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._arriving = 0
+        self._queued_rows = 0  # rows submitted and not yet taken into a batch
+        self._running = False
+        self._since = 0.0  # perf_counter() when the running batch started, or 0
         self._lock = threading.Lock()
+        #: Moving average of batched predict calls' durations in seconds.
+        self.predict_seconds: float | None = None
         self._thread = threading.Thread(target=self._loop, name="batcher", daemon=True)
         self._thread.start()
 
@@ -124,10 +182,24 @@ class BatchRunner:
         with self._lock:
             self._arriving -= 1
 
-    def submit(self, data: Any, params: Any, rows: int) -> Slot:
-        job = _Job(data, params, rows)
+    def submit(self, data: Any, params: Any, rows: int, deadline: float = _NO_DEADLINE) -> Slot:
+        job = _Job(data, params, rows, deadline)
+        with self._lock:
+            self._queued_rows += rows
         self._queue.put(job)
         return job.slot
+
+    def wait_estimate(self) -> float | None:
+        """Seconds a job submitted now would wait before its batch starts (None: nothing timed yet)."""
+        average = self.predict_seconds
+        if average is None:
+            return None
+        return (int(self._running) + self._queued_rows // self._max_rows) * average
+
+    def busy_for(self) -> float:
+        """Seconds the running batch has been running (0 when none runs)."""
+        since = self._since
+        return perf_counter() - since if since else 0.0
 
     def stop(self) -> None:
         self._queue.put(None)
@@ -160,14 +232,24 @@ class BatchRunner:
                     break
                 batch.append(job)
                 rows += job.rows
+            with self._lock:
+                self._queued_rows -= rows
+                self._running = True
             if self._on_batch is not None:
                 self._on_batch(rows, self._queue.qsize())
+            started = self._since = perf_counter()
             self._run(batch)
+            self.predict_seconds = _ewma(self.predict_seconds, perf_counter() - started)
+            self._running, self._since = False, 0.0
             first = job = batch = None  # nothing of the last batch stays alive while idle
 
     def _run(self, batch: list[_Job]) -> None:
         groups: dict[Any, list[_Job]] = {}
+        now = perf_counter()
         for job in batch:
+            if now >= job.deadline:
+                job.slot.set(error=Expired())
+                continue
             key = merge_key(job.data, job.params)
             groups.setdefault(key if key is not None else id(job), []).append(job)
         for jobs in groups.values():
@@ -188,6 +270,9 @@ class BatchRunner:
                     job.slot.set(part)
 
     def _run_alone(self, job: _Job) -> None:
+        if perf_counter() >= job.deadline:  # a retry after a failed merge may come too late
+            job.slot.set(error=Expired())
+            return
         try:
             job.slot.set(self._predict(job.data, job.params))
         except BaseException as exc:

@@ -1,15 +1,23 @@
-"""What every route needs: the loaded model, its schemas, the prediction runner, metrics."""
+"""What every route needs: the loaded model, its schemas, the prediction runner, metrics.
+
+Deadlines count from the request's arrival (``started``: when waitress had read the whole
+request, see :mod:`.transport`), so time spent queued counts against ``--timeout``. Before
+decoding, :meth:`ServingContext.admit` answers at once a request that is already past its
+deadline (504), or one that the runner's backlog (estimated from recent predict durations)
+would not let finish in time (503 with ``Retry-After``: load shedding).
+"""
 
 from __future__ import annotations
 
 import logging
+import math
 import threading
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from pyfunc_core.codecs.base import input_error
 from pyfunc_core.errors import PredictionError, PyfuncError, clip
-from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Slot, count_rows
+from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Expired, Slot, count_rows
 from pyfunc_scoring_server.heap import HeapTrimmer
 from pyfunc_scoring_server.responses import Reply, mlflow_error
 
@@ -31,6 +39,17 @@ class DeadlineExceeded(PyfuncError):
     """The request ran past ``--timeout``."""
 
     error_code = "DEADLINE_EXCEEDED"
+
+
+class Overloaded(PyfuncError):
+    """The queue ahead is longer than the server can serve within ``--timeout`` (503)."""
+
+    error_code = "TEMPORARILY_UNAVAILABLE"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        #: Seconds the client should wait before retrying (the ``Retry-After`` header).
+        self.retry_after = retry_after
 
 
 class ServingContext:
@@ -106,6 +125,7 @@ class ServingContext:
         and the signature raise is the client's error (a 4xx, see ``input_error``), and only
         what happens from the model on can be a 5xx.
         """
+        self.admit(started)
         self.runner.arriving()
         try:
             try:
@@ -117,21 +137,46 @@ class ServingContext:
                                    clip(str(exc)), exc_info=exc if self.debug else None)  # fmt: skip
                 raise input_error(exc) from exc
             rows = count_rows(data)
-            slot = self.runner.submit(data, params, rows)
+            slot = self.runner.submit(data, params, rows, started + self.timeout)
         finally:
             self.runner.left()
         if self._count_rows:
             self.metrics.observe_predict(rows)
         return request, self.wait(slot, started)
 
+    def admit(self, started: float) -> None:
+        """Refuse at once what cannot finish in time: 504 when already late, 503 when shed."""
+        waited = perf_counter() - started
+        if waited >= self.timeout:
+            raise self._late(
+                f"The request waited {waited:.1f}s in the queue, past the {self.timeout:g}s timeout"
+            )
+        wait = self.runner.wait_estimate()
+        if not wait:  # a predict thread is free, or nothing has been timed yet
+            return
+        if waited + wait + (self.runner.predict_seconds or 0.0) > self.timeout:
+            logger.warning(
+                "shedding load: %.1fs of queued predictions ahead (timeout %gs)", wait, self.timeout
+            )
+            raise Overloaded(
+                f"The server is overloaded: about {wait:.1f}s of queued predictions are ahead of this "
+                f"request, more than its {self.timeout:g}s timeout allows; retry later",
+                max(1, math.ceil(wait)),
+            )
+
+    def _late(self, message: str) -> DeadlineExceeded:
+        logger.warning("request exceeded the %ss timeout", self.timeout)
+        return DeadlineExceeded(message)
+
     def wait(self, slot: Slot, started: float) -> Any:
         """The prediction; raises DeadlineExceeded, or a PyfuncError for the model's exception."""
         if not slot.wait(self.timeout - (perf_counter() - started)):
-            logger.warning("request exceeded the %ss timeout", self.timeout)
-            raise DeadlineExceeded(f"The request did not complete within the {self.timeout:g}s timeout")
+            raise self._late(f"The request did not complete within the {self.timeout:g}s timeout")
         error = slot.error
         if error is None:
             return slot.value
+        if isinstance(error, Expired):
+            raise self._late(f"The request did not start within the {self.timeout:g}s timeout")
         if isinstance(error, PyfuncError):
             raise error
         logger.warning(

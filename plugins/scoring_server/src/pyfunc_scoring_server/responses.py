@@ -86,7 +86,13 @@ def mlflow_error_from(exc: PyfuncError, debug: bool = False) -> Reply:
     body["message"] = clip(str(body.get("message", "")))
     if debug:
         body["stack_trace"] = stack_of(exc)
-    return Reply(exc.http_status, _mlflow_json(body))
+    return Reply(exc.http_status, _mlflow_json(body), headers=retry_after(exc))
+
+
+def retry_after(exc: PyfuncError) -> list[tuple[str, str]]:
+    """``Retry-After`` for an error that says when to retry (a shed request's 503)."""
+    seconds = getattr(exc, "retry_after", None)
+    return [("Retry-After", str(seconds))] if seconds else []
 
 
 def _mlflow_json(body: dict[str, Any]) -> bytes:

@@ -29,6 +29,19 @@ def configure_logging() -> None:
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
 
 
+def raise_open_files_limit(wanted: int = 65536) -> None:
+    """Lift the soft open-files limit towards the hard one (connections are files)."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError):
+            pass
+
+
 def serve(options: ServeOptions) -> int:
     """Bind, load the model (once before forking, or in each worker), serve until SIGTERM."""
     from pyfunc_scoring_server.heap import limit_malloc_arenas
@@ -37,8 +50,9 @@ def serve(options: ServeOptions) -> int:
 
     configure_logging()
     limit_malloc_arenas()  # before any thread exists; forked workers inherit it
+    raise_open_files_limit()  # room for the per-worker connection cap (transport.MAX_CONNECTIONS)
     sock = bind_socket(options.host, options.port)
-    logger.info("listening on http://%s:%d", options.host, options.port)
+    # "listening on ..." is logged once the workers are ready (the socket queues until then)
     if options.workers <= 1:
         try:
             return run_worker(options, sock)

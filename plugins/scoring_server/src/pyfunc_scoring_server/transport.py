@@ -4,6 +4,12 @@ Two small waitress subclasses: the WSGI task writes the status line, headers and
 buffer (so a response leaves in one ``send``, never a header packet followed by a body
 packet), and the error task answers waitress's own errors (body over the size limit,
 malformed HTTP) with MLflow's JSON error body instead of plain text.
+
+The request parser stamps when a request has been read completely; the WSGI environ carries
+that time as ``pyfunc.arrived``, from which the request's deadline counts (time spent in
+waitress's queue included). A worker holds at most ``max_connections`` connections: at the
+cap it closes the longest-idle ones (no request in progress, nothing left to send) so that a
+flood of idle or slow clients cannot keep health checks and real requests out.
 """
 
 from __future__ import annotations
@@ -12,11 +18,13 @@ import logging
 import socket
 import threading
 import time
+from time import perf_counter
 from typing import TYPE_CHECKING, Any, Callable
 
 import orjson
 from waitress import wasyncore
 from waitress.channel import HTTPChannel
+from waitress.parser import HTTPRequestParser
 from waitress.server import create_server
 from waitress.task import ErrorTask, WSGITask
 
@@ -28,8 +36,31 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger("pyfunc_scoring_server")
 
+#: WSGI environ key: ``perf_counter()`` when the request had been read completely.
+ARRIVED = "pyfunc.arrived"
+#: Connections one worker holds at most (fewer when the open-files limit is lower).
+MAX_CONNECTIONS = 1000
+#: Fraction of the cap closed at once when a worker reaches it (amortizes the scan).
+_EVICT_FRACTION = 0.05
+
+
+class _Parser(HTTPRequestParser):
+    arrived = 0.0
+
+    def received(self, data: bytes) -> int:
+        consumed = super().received(data)
+        if self.completed and not self.arrived:
+            self.arrived = perf_counter()
+        return consumed
+
 
 class _OneSendTask(WSGITask):
+    def get_environment(self) -> dict[str, Any]:
+        if self.environ is None:
+            environ = super().get_environment()
+            environ[ARRIVED] = getattr(self.request, "arrived", 0.0) or perf_counter()
+        return self.environ
+
     def write(self, data: bytes) -> None:
         if not self.wrote_header and getattr(self.channel.server, "pyfunc_draining", False):
             self.set_close_on_finish()  # a draining worker closes each connection after its answer
@@ -74,6 +105,7 @@ class _JsonErrorTask(ErrorTask):
 
 
 class _Channel(HTTPChannel):
+    parser_class = _Parser
     task_class = _OneSendTask
     error_task_class = _JsonErrorTask
 
@@ -104,8 +136,11 @@ class HttpServer:
         is_idle: Callable[[], bool],
         on_error: Callable[..., None] | None = None,
         balance: WorkerSlot | None = None,
+        max_connections: int = MAX_CONNECTIONS,
+        heartbeat: Callable[[], None] | None = None,
     ) -> None:
         self._map: dict[int, Any] = {}
+        self.max_connections = max(16, min(max_connections, _open_files_limit() - 64))
         self._is_idle = is_idle
         self._draining = False
         self.server = create_server(
@@ -118,7 +153,8 @@ class HttpServer:
             inbuf_overflow=min(max_body_size + 1, 256 * 1024 * 1024),
             outbuf_overflow=64 * 1024 * 1024,
             recv_bytes=256 * 1024,  # large bodies arrive in few reads (each needs the GIL)
-            connection_limit=4096,
+            # never reached while idle connections can be closed to make room (see _make_room)
+            connection_limit=self.max_connections + 64,
             backlog=2048,
             asyncore_use_poll=True,
             channel_timeout=120,
@@ -129,21 +165,45 @@ class HttpServer:
         self.server.channel_class = _Channel
         # errors waitress answers itself (body too large, malformed HTTP) still get logged
         self.server.pyfunc_error_hook = on_error
-        if balance is not None:
-            self._balance_accepts(balance)
+        self._watch_loop(balance, heartbeat)
 
-    def _balance_accepts(self, slot: WorkerSlot) -> None:
-        """Poll the listening socket only while this worker is not ahead of its siblings."""
-        from pyfunc_scoring_server.balance import LOOP_TIMEOUT
-
+    def _watch_loop(self, slot: WorkerSlot | None, heartbeat: Callable[[], None] | None) -> None:
+        """Hook the listening socket's ``readable``, which waitress asks once per loop turn:
+        make room at the connection cap, beat the heart, and (among siblings) accept only
+        while this worker is not ahead of the others."""
         server = self.server
-        server.adj.asyncore_loop_timeout = LOOP_TIMEOUT  # (the Adjustments parser only takes ints)
+        channels = server.active_channels
+        cap = self.max_connections
         waitress_readable = server.readable
+        if slot is not None:
+            from pyfunc_scoring_server.balance import LOOP_TIMEOUT
+
+            server.adj.asyncore_loop_timeout = LOOP_TIMEOUT  # (the Adjustments parser only takes ints)
 
         def readable() -> bool:
-            return waitress_readable() and slot.may_accept(len(server.active_channels))
+            if heartbeat is not None:
+                heartbeat()
+            if len(channels) >= cap:
+                self._make_room()
+            if slot is None:
+                return waitress_readable()
+            return waitress_readable() and slot.may_accept(len(channels))
 
         server.readable = readable
+
+    def _make_room(self) -> None:
+        """At the cap, close the longest-idle connections (slow or idle clients go first)."""
+        live = [c for c in self.server.active_channels.values() if not (c.will_close or c.close_when_flushed)]
+        excess = len(live) - self.max_connections + max(1, int(self.max_connections * _EVICT_FRACTION))
+        if excess <= 0:
+            return
+        idle = [c for c in live if not c.requests and not c.total_outbufs_len]
+        idle.sort(key=lambda c: (c.request is not None, c.last_activity))  # fully idle first
+        for channel in idle[:excess]:
+            channel.will_close = True  # closed by waitress on the loop's next turn
+        if idle:
+            logger.warning("at the %d-connection cap: closing %d idle connections", self.max_connections,
+                           min(excess, len(idle)))  # fmt: skip
 
     def run(self) -> None:
         """Serve until :meth:`drain` has finished (returns normally)."""
@@ -184,3 +244,10 @@ class HttpServer:
 
     def _close_all(self) -> None:
         wasyncore.close_all(self._map)
+
+
+def _open_files_limit() -> int:
+    import resource
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20

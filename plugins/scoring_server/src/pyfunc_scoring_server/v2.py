@@ -8,7 +8,7 @@ from pyfunc_core.errors import PyfuncError, quote
 from pyfunc_scoring_server import __version__
 from pyfunc_scoring_server.context import ServingContext, log_internal
 from pyfunc_scoring_server.invocations import read_body
-from pyfunc_scoring_server.responses import Reply, json_reply, stack_of, too_large, v2_error
+from pyfunc_scoring_server.responses import Reply, json_reply, retry_after, stack_of, too_large, v2_error
 from pyfunc_scoring_server.v2_codec import (
     InferRequest,
     check_content_type,
@@ -122,4 +122,6 @@ def infer(
 
 
 def _error(exc: PyfuncError, debug: bool) -> Reply:
-    return v2_error(exc.http_status, exc.message, stack_of(exc) if debug else None)
+    reply = v2_error(exc.http_status, exc.message, stack_of(exc) if debug else None)
+    reply.headers.extend(retry_after(exc))
+    return reply

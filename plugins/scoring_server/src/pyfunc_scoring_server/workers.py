@@ -1,8 +1,10 @@
 """Worker processes: one serving process, and the supervisor that forks N of them.
 
 The supervisor binds the socket, forks the workers (each loads its own copy of the model
-before it accepts a connection, then reports ready through a pipe), restarts a worker that
-dies after it was ready, and on SIGTERM/SIGINT forwards SIGTERM to every worker and waits for
+unless it was loaded before forking, warms up every route and predicts once on the input
+example, and only then reports ready through a pipe and starts accepting), restarts a worker
+that dies after it was ready, kills and replaces a ready worker whose heartbeat stopped for
+``hung_after`` seconds, and on SIGTERM/SIGINT forwards SIGTERM to every worker and waits for
 them to drain. A worker drains on SIGTERM: it stops accepting, lets in-flight requests
 finish, and exits 0.
 """
@@ -19,7 +21,7 @@ import threading
 import time
 import warnings
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Callable
 
 from pyfunc_core.errors import PyfuncError
 from pyfunc_scoring_server.balance import ConnectionBalance
@@ -37,6 +39,22 @@ DRAIN_GRACE = 10.0
 #: A worker that dies this many times within RESTART_WINDOW seconds stops the server.
 MAX_RESTARTS = 5
 RESTART_WINDOW = 60.0
+#: Seconds a ready worker may go without a heartbeat before it is killed and replaced; the
+#: default is max(120, 3 x --timeout). Its event loop beats unless the loop itself is stuck
+#: (native code holding the GIL) or a predict call has run that long.
+HUNG_AFTER_ENV = "PYFUNC_SCORING_SERVER_HUNG_SECONDS"
+_BEAT_EVERY = 0.5
+
+
+def hung_after(options: ServeOptions) -> float:
+    """Heartbeat silence after which a worker counts as hung."""
+    given = os.environ.get(HUNG_AFTER_ENV)
+    if given:
+        try:
+            return max(float(given), 1.0)
+        except ValueError:
+            logger.warning("ignoring %s=%r: not a number of seconds", HUNG_AFTER_ENV, given)
+    return max(120.0, 3 * options.timeout)
 
 
 @dataclass
@@ -100,6 +118,7 @@ def run_worker(
     from pyfunc_scoring_server.context import ServingContext
     from pyfunc_scoring_server.metrics import Metrics
     from pyfunc_scoring_server.transport import HttpServer
+    from pyfunc_scoring_server.warmup import warm_up
 
     loaded = preloaded or load_serving_model(options)
     if stop_early:
@@ -115,6 +134,7 @@ def run_worker(
         is_idle=lambda: ctx.in_flight == 0,
         on_error=app.transport_error,
         balance=balance,
+        heartbeat=_heartbeat(ctx, balance, hung_after(options)) if balance is not None else None,
     )
 
     def drain(signum: int, frame: object) -> None:
@@ -124,13 +144,19 @@ def run_worker(
 
     signal.signal(signal.SIGTERM, drain)
     signal.signal(signal.SIGINT, drain)
+    if not stop_early:
+        warm_up(app, options.model_path)  # before ready: a first burst finds everything imported
     logger.info("worker %d ready: model %r loaded in %.2fs", os.getpid(), options.name, loaded.seconds)
     if ready_fd is not None:  # a forked worker: report ready, and never outlive the supervisor
         os.write(ready_fd, b"1")
         os.close(ready_fd)
         threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    else:
+        logger.info("listening on http://%s:%d", options.host, options.port)
     if stop_early:
         drain(stop_early[0], None)
+    if balance is not None:  # the first workers start accepting together, once all are ready
+        balance.wait_for_gate(lambda: ctx.draining)
     http.run()
     ctx.stop()
     access_log.close()
@@ -146,11 +172,27 @@ def _exit_with_parent(parent: int) -> None:
     os.kill(os.getpid(), signal.SIGTERM)
 
 
+def _heartbeat(ctx: Any, slot: WorkerSlot, limit: float) -> Callable[[], None]:
+    """What the event loop calls each turn: beat (at most every _BEAT_EVERY s) unless a
+    predict call has been running for ``limit`` seconds."""
+    last = [0.0]
+
+    def beat() -> None:
+        now = time.monotonic()
+        if now - last[0] >= _BEAT_EVERY and ctx.runner.busy_for() < limit:
+            last[0] = now
+            slot.beat()
+
+    return beat
+
+
 def request_threads(options: ServeOptions) -> int:
-    """waitress threads: with batching, enough waiting requests to fill a batch (up to 64)."""
+    """waitress threads: with batching, enough waiting requests to fill a batch (up to 64);
+    without, twice the predict threads, so that requests beyond the busy predict threads are
+    read and, when the backlog would outlast ``--timeout``, refused at once (503)."""
     if options.batch_max_size > 0:
         return max(options.threads, min(options.batch_max_size, 64))
-    return options.threads
+    return 2 * options.threads
 
 
 class Supervisor:
@@ -167,6 +209,9 @@ class Supervisor:
         self.slots: dict[int, WorkerSlot] = {}  # pid -> its connection-balance slot
         self.stopping = False
         self.restarts: list[float] = []
+        self.ready_at: dict[int, float] = {}  # pid -> when it reported ready
+        self.announced_at = 0.0  # when every first worker was ready (0: not yet)
+        self.hung_after = hung_after(options)
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
@@ -176,13 +221,16 @@ class Supervisor:
         announced = False
         failed = False
         while not self.stopping:
-            if not announced and self._all_ready():
+            if self._all_ready() and not announced:
                 announced = True
+                self.balance.open_gate()
+                self.announced_at = time.monotonic()
                 release_file_pages()
                 logger.info(
-                    "serving %r on http://%s:%d with %d workers",
-                    self.options.name, self.options.host, self.options.port, self.options.workers,
+                    "listening on http://%s:%d: model %r, %d workers ready",
+                    self.options.host, self.options.port, self.options.name, self.options.workers,
                 )  # fmt: skip
+            self._kill_hung()
             if self._reap_and_restart():
                 failed = True
                 break
@@ -233,9 +281,25 @@ class Supervisor:
             if got:
                 os.close(fd)
                 self.workers[pid] = -1
+                self.ready_at[pid] = time.monotonic()
             else:
                 ready = False
         return ready
+
+    def _kill_hung(self) -> None:
+        """SIGKILL a ready worker whose heartbeat stopped; reaping then replaces it."""
+        if not self.announced_at:  # ready workers wait at the start gate without beating
+            return
+        now = time.monotonic()
+        for pid, since in list(self.ready_at.items()):
+            last = max(since, self.announced_at, self.balance.last_beat(self.slots[pid]))
+            if now - last > self.hung_after:
+                logger.error("worker %d is hung (no heartbeat for %.0fs); killing it", pid, now - last)
+                del self.ready_at[pid]
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
 
     def _reap_and_restart(self) -> bool:
         """Reap dead workers; restart those that had been ready. True means give up."""
@@ -251,6 +315,7 @@ class Supervisor:
             fd = self.workers.pop(pid, None)
             if fd is None:
                 continue
+            self.ready_at.pop(pid, None)
             self.balance.release(self.slots.pop(pid))
             mark_worker_dead(pid)
             code = os.waitstatus_to_exitcode(status)
