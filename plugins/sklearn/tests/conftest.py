@@ -24,6 +24,7 @@ import pytest
 from pyfunc_core.testing import build_once, digest, run_checked, shared_test_cache
 
 MLFLOW_REQUIREMENT = "mlflow-skinny==3.17.2"
+MLFLOW_MIN_PYTHON = (3, 10)
 #: Host packages the MLflow venv must match exactly (pickles and skops files cross over).
 MATCHED_PACKAGES = ("scikit-learn", "numpy", "scipy", "pandas", "cloudpickle", "skops")
 TREE = ["sklearn.tree._tree.Tree"]
@@ -199,6 +200,11 @@ def mlflow_python() -> Path:
     """The Python of a cached virtualenv holding MLflow and the host's scikit-learn."""
     if os.environ.get("PYFUNC_SKLEARN_SKIP_MLFLOW") == "1":
         pytest.skip("PYFUNC_SKLEARN_SKIP_MLFLOW=1")
+    if sys.version_info < MLFLOW_MIN_PYTHON:
+        pytest.skip(
+            f"{MLFLOW_REQUIREMENT} needs Python >= {'.'.join(map(str, MLFLOW_MIN_PYTHON))}; "
+            "MLflow-written models are checked on the newer Pythons"
+        )
     tag = f"py{sys.version_info[0]}{sys.version_info[1]}-{digest(*_pins())}"
     venv = build_once(shared_test_cache() / f"mlflow-venv-{tag}", _make_venv)
     return venv / "bin" / "python"
