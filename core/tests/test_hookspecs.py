@@ -23,6 +23,7 @@ def test_the_hook_list_is_what_the_guide_expects():
         "register_commands",
         "register_env_managers",
         "register_flavors",
+        "register_formats",
         "register_servers",
         "select_flavor",
     ]

@@ -9,7 +9,7 @@ from pyfunc_core.registry import EnvManager, Flavor
 
 if TYPE_CHECKING:
     from pyfunc_core.model.mlmodel import ModelDirectory
-    from pyfunc_core.registry import CodecRegistry, EnvManagerRegistry, FlavorRegistry
+    from pyfunc_core.registry import CodecRegistry, EnvManagerRegistry, FlavorRegistry, FormatRegistry
 
 
 def _load_python_model(model_dir: ModelDirectory):
@@ -35,6 +35,14 @@ def register_flavors(registry: FlavorRegistry) -> None:
             description="custom PythonModel subclasses",
         )
     )
+
+
+@hookimpl
+def register_formats(registry: FormatRegistry) -> None:
+    from pyfunc_core.formats import builtin_formats
+
+    for fmt in builtin_formats():
+        registry.add(fmt)
 
 
 @hookimpl

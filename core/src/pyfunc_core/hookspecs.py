@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         EnvManagerRegistry,
         Flavor,
         FlavorRegistry,
+        FormatRegistry,
         ServerRegistry,
     )
 
@@ -56,9 +57,25 @@ def register_flavors(registry: FlavorRegistry) -> None:
     A :class:`~pyfunc_core.registry.Flavor` names a kind of native model (``sklearn``),
     how to load a model directory of that kind into an object with
     ``predict(data, params=None)``, and the ``loader_module`` names written in ``MLmodel``
-    files that it answers for (``mlflow.sklearn`` makes MLflow-written directories load).
-    Saving is a plain function of your package that calls
-    :func:`pyfunc_core.model.save_model_directory`.
+    files that it answers for. A model whose ``loader_module`` no flavor lists but is
+    ``mlflow.<name>`` goes to the flavor registered as ``<name>``, so the flavor named
+    ``sklearn`` loads MLflow's ``mlflow.sklearn`` directories without listing it. Saving is a
+    plain function of your package, ``save_model(model, path, ...)`` (MLflow's argument
+    order), that calls :func:`pyfunc_core.model.save_model_directory`.
+    """
+
+
+@hookspec
+def register_formats(registry: FormatRegistry) -> None:
+    """Add model formats with ``registry.add(format)``: how a native object is written to a
+    file and read back.
+
+    A :class:`~pyfunc_core.formats.ModelFormat` has a name (the ``serialization_format``
+    flavors record), ``save(obj, path, trusted=None)``, ``load(path, trusted=...,
+    model_class=..., saved_with=...)`` that raises one-line ``ModelLoadError`` errors, an
+    optional safety ``check(path, trusted=...)``, and the distributions a model in it needs.
+    The core registers pickle, cloudpickle, joblib and skops; flavors look formats up with
+    :func:`pyfunc_core.formats.get_format`.
     """
 
 
@@ -89,7 +106,8 @@ def register_servers(registry: ServerRegistry) -> None:
     """Add model servers with ``registry.add(Server(...))``.
 
     ``pyfunc-core serve`` hands a :class:`~pyfunc_core.registry.ServeOptions` to the
-    server named by ``--server`` (or the only one installed).
+    server named by ``--server``; without it, to the one called ``scoring-server``, else to
+    the only one installed (several others: ``serve`` asks for ``--server``).
     """
 
 

@@ -31,6 +31,7 @@ from pyfunc_core.registry import (
     CommandRegistry,
     EnvManagerRegistry,
     FlavorRegistry,
+    FormatRegistry,
     Registry,
     ServerRegistry,
 )
@@ -79,6 +80,7 @@ class Plugins:
         self.pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
         self.pm.add_hookspecs(hookspecs)
         self.flavors = FlavorRegistry()
+        self.formats = FormatRegistry()
         self.env_managers = EnvManagerRegistry()
         self.codecs = CodecRegistry()
         self.servers = ServerRegistry()
@@ -90,6 +92,7 @@ class Plugins:
         """Hook name -> (label in listings, registry)."""
         return {
             "register_flavors": ("flavors", self.flavors),
+            "register_formats": ("formats", self.formats),
             "register_env_managers": ("env_managers", self.env_managers),
             "register_codecs": ("codecs", self.codecs),
             "register_servers": ("servers", self.servers),

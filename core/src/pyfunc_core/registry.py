@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
     from pyfunc_core.codecs.base import Codec
     from pyfunc_core.envs.base import EnvironmentManager
+    from pyfunc_core.formats.base import ModelFormat
     from pyfunc_core.model.mlmodel import ModelDirectory
 
 
@@ -25,6 +26,17 @@ class Predictor(Protocol):
     """What a flavor's loader returns: anything with ``predict(data, params=None)``."""
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any: ...
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """Where a model directory keeps its native model, in which registered format, and the
+    extra types ``MLmodel`` trusts (skops); what ``Flavor.model_file`` returns."""
+
+    path: Path
+    format: str
+    trusted: tuple[str, ...] = ()
+    model_class: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,7 +51,11 @@ class Flavor:
     loading. ``fork_safe`` says whether a loaded model may be shared with processes forked
     after loading; servers with several workers then load it once before forking (faster
     start, shared memory). Set it to ``False`` when the framework starts native threads or
-    device contexts at load (TensorFlow), so each worker loads its own copy.
+    device contexts at load (TensorFlow), or runs OpenMP parallel regions (XGBoost,
+    LightGBM: GNU libgomp's thread pool does not survive a fork), so each worker loads its
+    own copy. ``formats`` names the registered model formats the flavor writes, and
+    ``model_file(model_dir)`` says which file and format a directory uses (``pyfunc-core
+    info`` shows it and runs the format's safety check), or None when it cannot tell.
     """
 
     name: str
@@ -48,6 +64,8 @@ class Flavor:
     requirements: tuple[str, ...] = ()
     description: str = ""
     fork_safe: bool = True
+    formats: tuple[str, ...] = ()
+    model_file: Callable[[ModelDirectory], ModelFile | None] | None = None
 
 
 @dataclass(frozen=True)
@@ -166,13 +184,29 @@ class FlavorRegistry(Registry[Flavor]):
                 ) from None
 
     def by_loader_module(self, loader_module: str) -> Flavor | None:
-        """The flavor whose name or ``loader_modules`` match an MLmodel loader_module."""
+        """The flavor that answers for an ``MLmodel``'s ``python_function.loader_module``:
+        the first whose ``loader_modules`` list it, else, for ``mlflow.<name>``, the flavor
+        registered under ``<name>`` (MLflow names its flavor modules after the flavor)."""
         for flavor in self._items.values():
             if loader_module in flavor.loader_modules:
                 return flavor
         if loader_module.startswith("mlflow."):  # MLflow's flavor modules are named after the flavor
             return self._items.get(loader_module[len("mlflow.") :])
         return None
+
+
+class FormatRegistry(Registry["ModelFormat"]):
+    """Model formats keyed by name (``skops``), the ``serialization_format`` flavors record."""
+
+    kind = "model format"
+
+    def _validate(self, item: ModelFormat) -> None:
+        from pyfunc_core.formats.base import ModelFormat
+
+        if not isinstance(item, ModelFormat) or not item.name:
+            raise PluginError(
+                f"{self.current_plugin}: register_formats must add named pyfunc_core.formats.ModelFormat instances"
+            )
 
 
 class EnvManagerRegistry(Registry[EnvManager]):

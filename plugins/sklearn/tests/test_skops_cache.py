@@ -14,7 +14,7 @@ import pytest
 
 import pyfunc_core
 from pyfunc_core.errors import ModelLoadError
-from pyfunc_sklearn import skops_cache
+from pyfunc_core.formats import skops_cache
 
 TREE = ["sklearn.tree._tree.Tree"]
 
