@@ -223,13 +223,13 @@ class Supervisor:
         while not self.stopping:
             if self._all_ready() and not announced:
                 announced = True
-                self.balance.open_gate()
-                self.announced_at = time.monotonic()
-                release_file_pages()
                 logger.info(
                     "listening on http://%s:%d: model %r, %d workers ready",
                     self.options.host, self.options.port, self.options.name, self.options.workers,
                 )  # fmt: skip
+                self.balance.open_gate()
+                self.announced_at = time.monotonic()
+                release_file_pages()
             self._kill_hung()
             if self._reap_and_restart():
                 failed = True
