@@ -67,7 +67,7 @@ def one_request(session: Any, url: str, k: int, v2: bool) -> tuple[int, Any]:
 def test_a_cold_burst_of_first_requests_all_succeed(start_server: Any, models: dict) -> None:
     """64 simultaneous first requests (V2 and /invocations) on 3 fresh servers, 32 threads."""
     failures = []
-    for round_ in range(3):
+    for _ in range(3):
         server = start_server(models["score"], "--name", "score", "--threads", "32")
         gate = threading.Barrier(64)
 

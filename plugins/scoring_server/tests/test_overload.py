@@ -1,0 +1,197 @@
+"""Deadlines, load shedding and connection floods, against real servers (and the runners in-process)."""
+
+from __future__ import annotations
+
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+import pytest
+import requests
+
+from pyfunc_core import PythonModel, save_model
+from pyfunc_core.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema
+from pyfunc_scoring_server.balance import ConnectionBalance
+from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Expired
+
+from .test_invocations import assert_error, split_body
+
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+
+class CountingSleeper(PythonModel):
+    """Sleeps ``params["sleep"]`` seconds; appends one line to ``record`` per predict call."""
+
+    def __init__(self, record: str) -> None:
+        self.record = record
+
+    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+        with open(self.record, "a", encoding="utf-8") as f:
+            f.write("predict\n")
+        time.sleep((params or {}).get("sleep", 0.0))
+        return (model_input["a"] + model_input["b"]).to_numpy()
+
+
+@pytest.fixture
+def sleeper(tmp_path: Path) -> tuple[Path, Path]:
+    record = tmp_path / "calls.txt"
+    signature = ModelSignature(
+        inputs=Schema([ColSpec("double", "a"), ColSpec("double", "b")]),
+        params=ParamSchema([ParamSpec("sleep", "double", 0.0)]),
+    )
+    save_model(tmp_path / "m", python_model=CountingSleeper(str(record)), signature=signature)
+    return tmp_path / "m", record
+
+
+def burst(server: Any, count: int, sleep: float, v2: bool = False) -> list[Any]:
+    """``count`` simultaneous requests; with ``v2``, every third goes to the V2 infer route."""
+    gate = threading.Barrier(count)
+
+    def one(k: int) -> Any:
+        gate.wait()
+        if v2 and k % 3 == 0:
+            inputs = [{"name": n, "datatype": "FP64", "shape": [1], "data": [float(k)]} for n in "ab"]
+            return server.post("/v2/models/m/infer", {"inputs": inputs, "parameters": {"sleep": sleep}})
+        return server.post("/invocations", split_body([k], [0], params={"sleep": sleep}))
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def test_expired_requests_are_dropped_and_fresh_ones_served(start_server: Any, sleeper: Any) -> None:
+    """20 requests of 3 s against a 2 s timeout on 2 predict threads: each gets its 504 once its
+    deadline (counted from arrival) passes, the queued ones never run, and a request sent
+    right after them is served instead of waiting behind 18 abandoned predictions."""
+    model, record = sleeper
+    server = start_server(model, "--threads", "2", "--timeout", "2")
+    record.write_text("")
+    started = time.monotonic()
+    responses = burst(server, 20, 3.0)
+    burst_seconds = time.monotonic() - started
+    for resp in responses:
+        if resp.status_code == 504:
+            assert_error(resp, 504, "DEADLINE_EXCEEDED", "timeout")
+        else:
+            assert_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "overloaded")
+    sent = time.monotonic()
+    after = server.post("/invocations", split_body([7], [0.5]))
+    after_seconds = time.monotonic() - sent
+    assert after.status_code == 200 and after.json() == {"predictions": [7.5]}
+    calls = record.read_text().count("predict")
+    print(f"\n20 x 3 s, timeout 2 s: all answered in {burst_seconds:.2f}s, {calls - 1} of 20 predictions "
+          f"ran, the next request answered in {after_seconds:.2f}s")  # fmt: skip
+    assert calls - 1 < 20  # the expired ones were dropped before they started
+
+
+def test_a_backlog_longer_than_the_timeout_is_shed_with_503(start_server: Any, sleeper: Any) -> None:
+    model, _ = sleeper
+    server = start_server(model, "--threads", "1", "--timeout", "2.5", "--name", "m")
+    for _ in range(2):  # the server learns how long a predict takes
+        assert server.post("/invocations", split_body([1], [0], params={"sleep": 1.0})).status_code == 200
+    started = time.monotonic()
+    responses = burst(server, 12, 1.0, v2=True)
+    seconds = time.monotonic() - started
+    statuses = [r.status_code for r in responses]
+    assert set(statuses) <= {200, 503, 504}, statuses
+    shed = [r for r in responses if r.status_code == 503]
+    assert shed and 200 in statuses, statuses
+    for resp in shed:
+        if "/v2/" not in resp.url:
+            assert_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "overloaded")
+        assert int(resp.headers["Retry-After"]) >= 1
+    v2 = [r for r in shed if "/v2/" in r.url]
+    for resp in v2:  # V2 answers the same 503 in its own error shape
+        assert set(resp.json()) == {"error"} and "overloaded" in resp.json()["error"]
+    print(f"\nshedding: {statuses.count(200)} served, {len(shed)} shed (503), {statuses.count(504)} timed out; "
+          f"burst answered in {seconds:.2f}s")  # fmt: skip
+
+
+def test_a_flood_of_idle_connections_cannot_starve_ping(start_server: Any, models: dict) -> None:
+    """1,500 idle connections (over the 1,000 a worker keeps): /ping and a prediction still
+    answer, because the longest-idle connections are closed to make room."""
+    import resource
+
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2000:
+        pytest.skip("needs an open-files limit of at least 2000 for the flood")
+    server = start_server(models["score"])
+    host, port = server.url.split("//")[1].split(":")
+    flood = []
+    try:
+        for _ in range(1500):
+            flood.append(socket.create_connection((host, int(port)), timeout=10))
+        started = time.monotonic()
+        assert requests.get(server.url + "/ping", timeout=30).status_code == 200
+        ping_seconds = time.monotonic() - started
+        resp = server.post("/invocations", split_body([1.0], [2.0]))
+        assert resp.status_code == 200 and resp.json() == {"predictions": [3.0]}
+        closed = 0
+        for s in flood:  # the server closed the oldest idle ones
+            s.setblocking(False)
+            try:
+                closed += s.recv(1) == b""
+            except (BlockingIOError, ConnectionResetError):
+                closed += 0
+    finally:
+        for s in flood:
+            s.close()
+    print(f"\n1,500 idle connections: /ping answered in {ping_seconds:.2f}s; {closed} idle ones closed")
+    assert closed > 0
+    assert "idle connections" in server.output()
+
+
+# -- the runners in-process --------------------------------------------------------------------
+
+
+def test_runners_drop_jobs_whose_deadline_passed_before_they_started() -> None:
+    calls: list[Any] = []
+
+    def predict(data: Any, params: Any) -> Any:
+        calls.append(data)
+        return data
+
+    for runner in (DirectRunner(predict, 2), BatchRunner(predict, 8, 0.001)):
+        late = runner.submit([1], None, 1, deadline=time.perf_counter() - 1)
+        on_time = runner.submit([2], None, 1, deadline=time.perf_counter() + 30)
+        assert late.wait(10) and isinstance(late.error, Expired)
+        assert on_time.wait(10) and on_time.value == [2]
+        runner.stop()
+    assert [1] not in calls
+
+
+def test_wait_estimate_follows_the_backlog() -> None:
+    release = threading.Event()
+    runner = DirectRunner(lambda data, params: release.wait(10), 1)
+    assert runner.wait_estimate() is None  # nothing timed yet: never shed
+    first = runner.submit(None, None, 1)
+    release.set()
+    assert first.wait(10)
+    release.clear()
+    assert runner.wait_estimate() == 0.0  # the one predict thread is free
+    busy = [runner.submit(None, None, 1) for _ in range(3)]  # one running, two queued
+    assert runner.wait_estimate() == pytest.approx(3 * runner.predict_seconds)
+    release.set()
+    assert all(s.wait(10) for s in busy)
+    runner.stop()
+
+
+def test_a_slot_is_vacant_until_its_worker_accepts_and_the_gate_holds_first_workers() -> None:
+    balance = ConnectionBalance(2)
+    a, b = balance.take(), balance.take()
+    assert a.may_accept(3)  # b is still loading: its vacant slot never holds a back
+    assert b.may_accept(0) and not a.may_accept(3)  # b accepts now: a lets it catch up
+    stop = threading.Event()
+    waiter = threading.Thread(target=a.wait_for_gate, args=(stop.is_set,))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()  # held at the gate
+    balance.open_gate()
+    waiter.join(10)
+    assert not waiter.is_alive()
+    assert balance.last_beat(a) == 0.0
+    a.beat()
+    assert balance.last_beat(a) > 0.0
