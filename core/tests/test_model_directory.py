@@ -58,7 +58,7 @@ def test_mlmodel_layout_matches_mlflow(tmp_path, models):
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", mlmodel["utc_time_created"])
     assert mlmodel["metadata"] == {"owner": "me"}
 
-    pinned = [f"cloudpickle=={cloudpickle.__version__}"]
+    pinned = [f"cloudpickle=={cloudpickle.__version__}", f"pyfunc-core=={metadata.version('pyfunc-core')}"]
     assert (path / "requirements.txt").read_text().splitlines() == pinned
     python_env = yaml.safe_load((path / "python_env.yaml").read_text())
     assert python_env["python"] == PY

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from importlib import metadata
 
 import numpy as np
 import pandas as pd
@@ -199,13 +200,16 @@ def test_code_paths_ship_the_model_code(tmp_path, monkeypatch, cli_subprocess):
 
 
 def test_pip_requirements_and_extra_pip_requirements(tmp_path, models):
+    # pyfunc-core is what MLflow needs to import this model's loader_module: always listed
+    core = f"pyfunc-core=={metadata.version('pyfunc-core')}"
     save_model(tmp_path / "default", models.Echo())
-    assert (tmp_path / "default" / "requirements.txt").read_text() == f"{pin('cloudpickle')}\n"
+    assert (tmp_path / "default" / "requirements.txt").read_text() == f"{pin('cloudpickle')}\n{core}\n"
     assert pin("cloudpickle") == f"cloudpickle=={cloudpickle.__version__}"
 
     save_model(tmp_path / "extra", models.Echo(), extra_pip_requirements=["numpy", "pandas<4"])
     assert (tmp_path / "extra" / "requirements.txt").read_text().splitlines() == [
         pin("cloudpickle"),
+        core,
         "numpy",
         "pandas<4",
     ]
@@ -214,6 +218,12 @@ def test_pip_requirements_and_extra_pip_requirements(tmp_path, models):
     save_model(tmp_path / "replaced", models.Echo(), pip_requirements=str(req_file))
     assert (tmp_path / "replaced" / "requirements.txt").read_text().splitlines() == [
         "scikit-learn==1.5.0",
+        "numpy",
+        core,
+    ]
+    save_model(tmp_path / "own-pin", models.Echo(), pip_requirements=["pyfunc-core>=0.1", "numpy"])
+    assert (tmp_path / "own-pin" / "requirements.txt").read_text().splitlines() == [
+        "pyfunc-core>=0.1",
         "numpy",
     ]
     with pytest.raises(ValueError, match="not both"):

@@ -108,4 +108,8 @@ def test_our_mlmodel_has_mlflow_keys(mlflow_models: dict[str, Any], save: Callab
     for key in ("pickled_model", "serialization_format", "sklearn_version", "skops_trusted_types", "code"):
         assert ours["sklearn"][key] == theirs["sklearn"][key]
     assert ours["python_function"]["model_path"] == theirs["python_function"]["model_path"]
-    assert ours["python_function"]["loader_module"] == "pyfunc_sklearn"
+    assert (
+        ours["python_function"]["loader_module"]
+        == theirs["python_function"]["loader_module"]
+        == "mlflow.sklearn"
+    )

@@ -76,7 +76,7 @@ def test_mlmodel_layout(save: Callable, estimators: Any, fmt: str) -> None:
         "skops_trusted_types": TREE if fmt == "skops" else None,
     }
     pyfunc = meta["flavors"]["python_function"]
-    assert pyfunc["loader_module"] == "pyfunc_sklearn"
+    assert pyfunc["loader_module"] == "mlflow.sklearn"  # MLflow loads it without our plugin
     assert pyfunc["model_path"] == model_file
     assert pyfunc["predict_fn"] == "predict"
     assert pyfunc["env"] == {"conda": "conda.yaml", "virtualenv": "python_env.yaml"}

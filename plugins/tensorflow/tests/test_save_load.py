@@ -25,7 +25,9 @@ def mlmodel(path: Path) -> dict:
 
 def test_keras_directory_layout_is_mlflows(saved: Saved) -> None:
     meta = mlmodel(saved.multi)
-    assert meta["flavors"]["python_function"]["loader_module"] == "pyfunc_tensorflow"
+    assert (
+        meta["flavors"]["python_function"]["loader_module"] == "mlflow.tensorflow"
+    )  # MLflow loads it without our plugin
     assert meta["flavors"]["python_function"]["data"] == "data"
     tf_conf = meta["flavors"]["tensorflow"]
     assert tf_conf["model_type"] == "keras"
@@ -93,7 +95,10 @@ def test_without_signature_a_dataframe_gets_a_dataframe_back(tiny: Any, saved: S
 
 def test_savedmodel_module_returns_dict_of_arrays(tiny: Any, saved: Saved, expected: dict) -> None:
     meta = mlmodel(saved.module)["flavors"]["tensorflow"]
-    assert meta["model_type"] == "tf2-module"
+    # MLflow's model_type for a SavedModel served through signature_def_key (tf2-module would
+    # make mlflow.pyfunc call the module on one tensor instead of the signature we serve)
+    assert meta["model_type"] == "tf1-estimator"
+    assert meta["meta_graph_tags"] == ["serve"]
     assert meta["signature_def_key"] == "serving_default"
     assert (saved.module / "tf2model" / "saved_model.pb").is_file()
     model = load_model(saved.module)

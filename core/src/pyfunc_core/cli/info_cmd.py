@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 def info_command(model_path: Path, as_json: bool) -> None:
     """Show a model's flavors, signature and requirements."""
     from pyfunc_core.model.load import missing_flavor
+    from pyfunc_core.model.mlflow_loading import mlflow_loading
     from pyfunc_core.model.mlmodel import ModelDirectory
     from pyfunc_core.plugins import get_plugins
 
@@ -32,6 +33,8 @@ def info_command(model_path: Path, as_json: bool) -> None:
     flavor = plugins.pm.hook.select_flavor(model=model, registry=plugins.flavors) if loader else None
     missing = missing_flavor(str(loader), plugins) if loader and not flavor else None
     sig = model.meta.signature
+    # Only a saved directory (with its requirements.txt) says what MLflow would need.
+    mlflow = mlflow_loading(model) if (model.path / "requirements.txt").is_file() else None
     data = {
         "path": str(model.path),
         "flavors": sorted(model.meta.flavors),
@@ -42,6 +45,7 @@ def info_command(model_path: Path, as_json: bool) -> None:
         "python_version": pyfunc_conf.get("python_version") or None,
         "signature": sig.to_dict() if sig else None,
         "requirements": model.requirements(),
+        "mlflow": mlflow.to_dict() if mlflow else None,
         "model_uuid": model.meta.model_uuid or None,
         "created": model.meta.utc_time_created or None,
         "metadata": model.meta.metadata,
@@ -52,6 +56,8 @@ def info_command(model_path: Path, as_json: bool) -> None:
     click.echo(f"model:        {data['path']}")
     click.echo(f"flavors:      {', '.join(data['flavors']) or 'none'}")
     click.echo(f"loader:       {_loader_line(loader, flavor.name if flavor else None, missing)}")
+    if mlflow is not None:
+        click.echo(f"mlflow:       {mlflow.describe()}")
     for label, key in (("python:", "python_version"), ("created:", "created")):
         if data[key] is not None:  # unknown (a minimal MLmodel): left out rather than "None"
             click.echo(f"{label:<14}{data[key]}")

@@ -35,17 +35,36 @@ def resolve_requirements(
     default: Sequence[str],
     pip_requirements: Sequence[str] | str | Path | None = None,
     extra_pip_requirements: Sequence[str] | str | Path | None = None,
+    required: Sequence[str] = (),
 ) -> list[str]:
-    """MLflow's rule: ``pip_requirements`` replaces the defaults, ``extra`` adds to them."""
+    """MLflow's rule: ``pip_requirements`` replaces the defaults, ``extra`` adds to them.
+
+    ``required`` are distributions loading the directory always needs (its ``loader_module``'s
+    own, as MLflow always adds ``mlflow``): pinned and added after the base list unless a line
+    already names them, even when ``pip_requirements`` replaced the defaults.
+    """
     if pip_requirements is not None and extra_pip_requirements is not None:
         raise ValueError("pass pip_requirements or extra_pip_requirements, not both")
     base = _read(pip_requirements) if pip_requirements is not None else [pin(r) for r in default]
     extra = _read(extra_pip_requirements) if extra_pip_requirements is not None else []
+    named = {_name(r) for r in [*base, *extra]}
+    must = [pin(r) for r in required if _name(r) not in named]
     out: list[str] = []
-    for r in [*base, *extra]:
+    for r in [*base, *must, *extra]:
         if r not in out:
             out.append(r)
     return out
+
+
+def _name(requirement: str) -> str | None:
+    """The canonical distribution name a requirement line installs, if it is one."""
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    try:
+        return canonicalize_name(Requirement(requirement).name)
+    except InvalidRequirement:
+        return None
 
 
 def _read(reqs: Sequence[str] | str | Path) -> list[str]:

@@ -25,6 +25,7 @@ def save_model_directory(
     write_model: Callable[[Path], dict[str, Any]],
     pyfunc_conf: dict[str, Any] | None = None,
     default_requirements: Sequence[str] = (),
+    loader_requirements: Sequence[str] = (),
     code_paths: Sequence[str | Path] | None = None,
     signature: Any = None,
     input_example: Any = None,
@@ -40,7 +41,9 @@ def save_model_directory(
     ``python_function`` section (``model_path``, ``predict_fn``...). When no signature is
     given but an input example is, the input schema is inferred from the example and, if
     ``infer_output`` is given, the output schema from ``infer_output(example)``.
-    ``default_requirements`` are pinned to the installed versions. On any failure the
+    ``default_requirements`` are pinned to the installed versions; ``loader_requirements``
+    (what importing ``loader_module`` needs, e.g. ``pyfunc-core`` for a loader module of
+    ours) are pinned and listed whatever ``pip_requirements`` says. On any failure the
     half-written directory is removed.
     """
     from pyfunc_core.schema.signature import ModelSignature, infer_schema
@@ -74,7 +77,10 @@ def save_model_directory(
             meta.add_flavor(flavor_name, **flavor_conf)
         meta.extra["pyfunc_core_version"] = __version__
         write_environment_files(
-            path, resolve_requirements(default_requirements, pip_requirements, extra_pip_requirements)
+            path,
+            resolve_requirements(
+                default_requirements, pip_requirements, extra_pip_requirements, loader_requirements
+            ),
         )
         meta.save(path)
         return meta

@@ -13,7 +13,10 @@ from pyfunc_core.model.save import save_model_directory
 from pyfunc_core.python_model.api import PythonModel, PythonModelContext
 
 FLAVOR_NAME = "python_model"
+#: MLflow imports this module and calls its ``_load_pyfunc(path)``: it loads where pyfunc-core is installed.
 LOADER_MODULE = "pyfunc_core.python_model"
+#: What importing the loader module needs, listed in every such model's requirements.txt.
+LOADER_DISTRIBUTION = "pyfunc-core"
 PICKLE_FILE = "python_model.pkl"
 ARTIFACTS_DIR = "artifacts"
 
@@ -65,6 +68,7 @@ def save_model(
         loader_module=LOADER_MODULE,
         write_model=write,
         default_requirements=["cloudpickle"],
+        loader_requirements=[LOADER_DISTRIBUTION],
         code_paths=code_paths,
         signature=signature,
         input_example=input_example,
@@ -95,8 +99,23 @@ def _copy_artifacts(dest: Path, artifacts: dict[str, str | Path]) -> dict[str, d
     return out
 
 
-def load(model_dir: ModelDirectory) -> _PythonModelPredictor:
-    """Unpickle the ``PythonModel`` and run its ``load_context``."""
+def load_pyfunc(path: str | Path, model_config: dict[str, Any] | None = None) -> _PythonModelPredictor:
+    """MLflow's ``loader_module`` contract: ``mlflow.pyfunc.load_model`` calls
+    ``pyfunc_core.python_model._load_pyfunc(model_dir)`` (with the effective ``model_config``
+    when there is one) and wraps what it returns, which has ``predict(data, params=None)``."""
+    model_dir = ModelDirectory.open(path)
+    code = model_dir.pyfunc_conf.get("code")
+    if code:  # mlflow.pyfunc adds it to sys.path itself; a direct call may not have
+        import sys
+
+        code_dir = str(model_dir.file(str(code), what="code directory"))
+        if code_dir not in sys.path:
+            sys.path.insert(0, code_dir)
+    return load(model_dir, model_config=model_config)
+
+
+def load(model_dir: ModelDirectory, *, model_config: dict[str, Any] | None = None) -> _PythonModelPredictor:
+    """Unpickle the ``PythonModel`` and run its ``load_context``; ``model_config`` replaces the saved one."""
     import cloudpickle
 
     conf = model_dir.pyfunc_conf
@@ -115,7 +134,9 @@ def load(model_dir: ModelDirectory) -> _PythonModelPredictor:
         ) from exc
     except Exception as exc:
         raise ModelLoadError(f"{PICKLE_FILE} cannot be unpickled: {type(exc).__name__}: {exc}") from exc
-    context = PythonModelContext(artifacts, conf.get("model_config"))
+    if model_config is None:  # ours, or MLflow's key for the same thing
+        model_config = conf.get("model_config") or conf.get("config")
+    context = PythonModelContext(artifacts, model_config)
     python_model.load_context(context)
     return _PythonModelPredictor(python_model, context)
 

@@ -12,7 +12,7 @@ from pyfunc_sklearn import serialization
 from pyfunc_sklearn.constants import (
     CLOUDPICKLE,
     FLAVOR_NAME,
-    LOADER_MODULE,
+    MLFLOW_LOADER_MODULE,
     MODEL_FILES,
     PREDICT_FUNCTIONS,
     SKOPS,
@@ -83,7 +83,7 @@ def save_model(
     return save_model_directory(
         path,
         flavor_name=FLAVOR_NAME,
-        loader_module=LOADER_MODULE,
+        loader_module=MLFLOW_LOADER_MODULE,
         write_model=write_model,
         pyfunc_conf={"model_path": model_file, "predict_fn": pyfunc_predict_fn},
         default_requirements=default_requirements,

@@ -24,12 +24,14 @@ from pyfunc_tensorflow.constants import (
     FLAVOR_NAME,
     KERAS_FILE_STEM,
     KERAS_MODULE_FILE,
-    LOADER_MODULE,
+    MLFLOW_LOADER_MODULE,
     MODEL_TYPE_KERAS,
+    MODEL_TYPE_TF1_ESTIMATOR,
     MODEL_TYPE_TF2_MODULE,
     SAVE_FORMAT_FILE,
     SAVED_MODEL_DIR,
     SAVED_MODEL_PB,
+    SERVE_TAGS,
 )
 from pyfunc_tensorflow.framework import check_tensorflow, default_requirements, import_tensorflow
 
@@ -105,7 +107,7 @@ def save_model(
         return save_model_directory(
             path,
             flavor_name=FLAVOR_NAME,
-            loader_module=LOADER_MODULE,
+            loader_module=MLFLOW_LOADER_MODULE,
             write_model=write,
             pyfunc_conf=pyfunc_conf,
             default_requirements=default_requirements(custom_objects=bool(custom_objects)),
@@ -163,6 +165,9 @@ def _stage_saved_model(staging: Path, signature_key: str) -> tuple[dict[str, Any
         "tensorflow_version": tf.__version__,
     }
     if signature_key in loaded.signatures:
+        # MLflow serves a SavedModel through a signature only under this model_type.
+        flavor_conf["model_type"] = MODEL_TYPE_TF1_ESTIMATOR
+        flavor_conf["meta_graph_tags"] = list(SERVE_TAGS)
         flavor_conf["signature_def_key"] = signature_key
         predictor: Any = SignaturePredictor(loaded, signature_key)
     elif callable(loaded):
