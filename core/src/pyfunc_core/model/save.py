@@ -33,6 +33,7 @@ def save_model_directory(
     pip_requirements: Sequence[str] | str | Path | None = None,
     extra_pip_requirements: Sequence[str] | str | Path | None = None,
     metadata: dict[str, Any] | None = None,
+    extra_flavors: dict[str, dict[str, Any]] | None = None,
 ) -> ModelMeta:
     """Create a model directory at ``path`` in MLflow's layout and return its ``MLmodel``.
 
@@ -41,7 +42,8 @@ def save_model_directory(
     ``python_function`` section (``model_path``, ``predict_fn``...). When no signature is
     given but an input example is, the input schema is inferred from the example and, if
     ``infer_output`` is given, the output schema from ``infer_output(example)``.
-    ``default_requirements`` are pinned to the installed versions; ``loader_requirements``
+    ``extra_flavors`` are further ``MLmodel`` flavor sections (another loader's view of the
+    same files, e.g. MLflow's ``keras`` beside ``tensorflow``). ``default_requirements`` are pinned to the installed versions; ``loader_requirements``
     (what importing ``loader_module`` needs, e.g. ``pyfunc-core`` for a loader module of
     ours) are pinned and listed whatever ``pip_requirements`` says. On any failure the
     half-written directory is removed.
@@ -75,6 +77,8 @@ def save_model_directory(
         meta.add_flavor(PYFUNC_FLAVOR, **conf)
         if flavor_name != PYFUNC_FLAVOR:
             meta.add_flavor(flavor_name, **flavor_conf)
+        for name, extra in (extra_flavors or {}).items():
+            meta.add_flavor(name, **extra)
         meta.extra["pyfunc_core_version"] = __version__
         write_environment_files(
             path,

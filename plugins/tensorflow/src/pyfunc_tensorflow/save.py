@@ -23,6 +23,7 @@ from pyfunc_tensorflow.constants import (
     DEFAULT_SIGNATURE_KEY,
     FLAVOR_NAME,
     KERAS_FILE_STEM,
+    KERAS_FLAVOR_NAME,
     KERAS_MODULE_FILE,
     MLFLOW_LOADER_MODULE,
     MODEL_TYPE_KERAS,
@@ -96,6 +97,9 @@ def save_model(
             )
         if code_paths:
             flavor_conf["code"] = "code"
+        extra_flavors = (
+            _mlflow_keras_flavor(flavor_conf) if flavor_conf["model_type"] == MODEL_TYPE_KERAS else None
+        )
         if signature is None and input_example is not None:
             signature = infer_tensor_signature(predictor, input_example)
 
@@ -117,6 +121,7 @@ def save_model(
             pip_requirements=pip_requirements,
             extra_pip_requirements=extra_pip_requirements,
             metadata=metadata,
+            extra_flavors=extra_flavors,
         )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -150,6 +155,25 @@ def _stage_keras(
         "save_format": "keras",
     }
     return flavor_conf, {"data": DATA_DIR}, KerasPredictor(model)
+
+
+def _mlflow_keras_flavor(tf_conf: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """MLflow's ``keras`` flavor section for the same ``data/model.keras``, so that
+    ``mlflow.keras.load_model`` loads it too. MLflow's ``mlflow.tensorflow`` reads this section
+    instead of ``tensorflow`` when both exist, so it repeats the keys that loader needs."""
+    import keras
+
+    return {
+        KERAS_FLAVOR_NAME: {
+            "data": tf_conf["data"],
+            "keras_version": tf_conf["keras_version"],
+            "keras_backend": keras.backend.backend(),
+            "save_exported_model": False,
+            "model_type": MODEL_TYPE_KERAS,
+            "save_format": tf_conf["save_format"],
+            "code": tf_conf["code"],
+        }
+    }
 
 
 def _stage_saved_model(staging: Path, signature_key: str) -> tuple[dict[str, Any], dict[str, Any], Any]:
