@@ -148,3 +148,86 @@ def test_registering_a_wrong_object_as_a_format_is_broken():
 
     info = Plugins().load(entry_points=False).add_plugin(NotAFormat(), name="bad-format")
     assert info.status == "broken" and "register_formats must add" in info.error
+
+
+class FilePlugin:
+    """A flavor whose directories keep a pickle or skops file, named by ``model_file``."""
+
+    @hookimpl
+    def register_flavors(self, registry):
+        from pyfunc_core.registry import Flavor, ModelFile
+
+        def model_file(model_dir):
+            conf = model_dir.flavor_conf("filed")
+            return ModelFile(model_dir.path / conf["file"], conf["format"], tuple(conf.get("trusted") or ()))
+
+        registry.add(
+            Flavor(
+                name="filed",
+                load=lambda d: None,
+                loader_modules=("filed",),
+                formats=("pickle", "skops"),
+                model_file=model_file,
+            )
+        )
+
+
+def _filed_model(path: Path, fmt: str, trusted: list[str] | None = None) -> Path:
+    import yaml
+
+    path.mkdir()
+    conf = {"file": get_format(fmt).file_name, "format": fmt, "trusted": trusted}
+    get_format(fmt).save(Point(1.0), path / conf["file"], trusted=trusted)
+    flavors = {"python_function": {"loader_module": "filed"}, "filed": conf}
+    (path / "MLmodel").write_text(yaml.safe_dump({"flavors": flavors}))
+    return path
+
+
+def test_info_shows_the_format_and_its_safety_check(pyfunc_plugins, pyfunc_cli, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("PYFUNC_CORE_CACHE_DIR", str(tmp_path / "cache"))
+    assert pyfunc_plugins.add_plugin(FilePlugin(), name="filed").status == "ok"
+    assert "flavors: filed (formats: pickle, skops)" in pyfunc_cli("plugins").output
+    listed = {p["name"]: p for p in json.loads(pyfunc_cli("plugins", "--json").output)}
+    assert listed["filed"]["flavor_formats"] == {"filed": ["pickle", "skops"]}
+
+    pickled = _filed_model(tmp_path / "pickled", "pickle")
+    out = pyfunc_cli("info", "-m", str(pickled)).output
+    assert "format:       pickle (model.pkl): no safety check: loading a pickle file runs any code" in out
+
+    own = f"{__name__}.Point"
+    trusted = _filed_model(tmp_path / "trusted", "skops", [own])
+    assert (
+        "format:       skops (model.skops): safety check passed"
+        in pyfunc_cli("info", "-m", str(trusted)).output
+    )
+    untrusted = _filed_model(tmp_path / "untrusted", "skops", [own])
+    (untrusted / "MLmodel").write_text((untrusted / "MLmodel").read_text().replace(f"- {own}", "- os.system"))
+    result = pyfunc_cli("info", "-m", str(untrusted), "--json")
+    assert json.loads(result.output)["format"]["safety_check"] is False
+    assert "types that run code: ['os.system']" in json.loads(result.output)["format"]["detail"]
+
+
+def test_a_loader_exception_is_reported_on_one_line(pyfunc_plugins, tmp_path):
+    import yaml
+
+    import pyfunc_core
+
+    class Raising:
+        @hookimpl
+        def register_flavors(self, registry):
+            from pyfunc_core.registry import Flavor
+
+            def load(model_dir):
+                raise pickle.UnpicklingError("invalid load key, 'x'.\nsecond line of detail")
+
+            registry.add(Flavor(name="raising", load=load, loader_modules=("raising",)))
+
+    pyfunc_plugins.add_plugin(Raising(), name="raising")
+    (tmp_path / "MLmodel").write_text(
+        yaml.safe_dump({"flavors": {"python_function": {"loader_module": "raising"}}})
+    )
+    with pytest.raises(ModelLoadError) as err:
+        pyfunc_core.load_model(tmp_path)
+    assert str(err.value).endswith("with the raising flavor: UnpicklingError: invalid load key, 'x'.")

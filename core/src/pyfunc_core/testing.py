@@ -21,6 +21,9 @@ Helpers:
     Build expensive things (a virtualenv with MLflow, models saved by it) once per machine
     under ``$PYFUNC_CORE_TEST_CACHE`` (default ``~/.cache/pyfunc-core-tests``), and run the
     commands that build them with a bounded time and their output in the failure.
+:func:`cached_venv`, :func:`matched_pins`
+    A virtualenv (MLflow and the host's versions of the libraries whose files cross over),
+    built once per machine; its Python runs the MLflow side of parity tests.
 """
 
 from __future__ import annotations
@@ -211,3 +214,50 @@ def build_once(final: Path, build: Callable[[Path], None]) -> Path:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def matched_pins(*distributions: str) -> list[str]:
+    """``name==version`` of each installed distribution, for a venv whose files must cross over
+    with this one (pickles, skops files, native model files)."""
+    from importlib import metadata
+
+    return [f"{name}=={metadata.version(name)}" for name in distributions]
+
+
+def cached_venv(name: str, requirements: Sequence[str], *, check: str = "", timeout: float = 1200) -> Path:
+    """The Python of a virtualenv holding ``requirements``, built once per machine under
+    :func:`shared_test_cache` (keyed by ``name``, the requirements and this Python's version),
+    with uv when it is installed, else venv and pip. ``check`` is code the venv must run."""
+    tag = f"{name}-py{sys.version_info[0]}{sys.version_info[1]}-{digest(*requirements)}"
+
+    def make(dest: Path) -> None:
+        python = dest / "bin" / "python"
+        uv = _uv()
+        if uv:
+            run_checked([uv, "venv", "-q", "--python", sys.executable, str(dest)], 300, "uv venv")
+            install = [uv, "pip", "install", "-q", "--python", str(python), *requirements]
+        else:
+            run_checked([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
+            install = [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "-q",
+                "--disable-pip-version-check",
+                *requirements,
+            ]
+        run_checked(install, timeout, f"installing {' '.join(requirements)}")
+        if check:
+            run_checked([str(python), "-c", check], 300, f"checking the {name} venv")
+
+    return build_once(shared_test_cache() / tag, make) / "bin" / "python"
+
+
+def _uv() -> str | None:
+    try:
+        import uv
+
+        return uv.find_uv_bin()
+    except (ImportError, FileNotFoundError):
+        return shutil.which("uv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -35,6 +35,7 @@ def info_command(model_path: Path, as_json: bool) -> None:
     sig = model.meta.signature
     # Only a saved directory (with its requirements.txt) says what MLflow would need.
     mlflow = mlflow_loading(model) if (model.path / "requirements.txt").is_file() else None
+    model_format = _model_format(model, flavor, plugins) if flavor else None
     data = {
         "path": str(model.path),
         "flavors": sorted(model.meta.flavors),
@@ -46,6 +47,7 @@ def info_command(model_path: Path, as_json: bool) -> None:
         "signature": sig.to_dict() if sig else None,
         "requirements": model.requirements(),
         "mlflow": mlflow.to_dict() if mlflow else None,
+        "format": model_format,
         "model_uuid": model.meta.model_uuid or None,
         "created": model.meta.utc_time_created or None,
         "metadata": model.meta.metadata,
@@ -58,6 +60,8 @@ def info_command(model_path: Path, as_json: bool) -> None:
     click.echo(f"loader:       {_loader_line(loader, flavor.name if flavor else None, missing)}")
     if mlflow is not None:
         click.echo(f"mlflow:       {mlflow.describe()}")
+    if model_format is not None:
+        click.echo(f"format:       {_format_line(model_format)}")
     for label, key in (("python:", "python_version"), ("created:", "created")):
         if data[key] is not None:  # unknown (a minimal MLmodel): left out rather than "None"
             click.echo(f"{label:<14}{data[key]}")
@@ -71,6 +75,38 @@ def info_command(model_path: Path, as_json: bool) -> None:
             specs = schema.params if part == "params" else schema.inputs
             click.echo(f"{part + ':':<14}" + ", ".join(_describe(s) for s in specs))
     click.echo("requirements: " + (", ".join(data["requirements"]) or "none"))
+
+
+def _model_format(model: Any, flavor: Any, plugins: Any) -> dict[str, Any] | None:
+    """The flavor's model file, its format and the format's safety check, without loading."""
+    from pyfunc_core.errors import PyfuncError
+
+    if flavor.model_file is None:
+        return None
+    try:
+        found = flavor.model_file(model)
+    except PyfuncError as exc:
+        return {"format": None, "file": None, "safety_check": None, "detail": str(exc)}
+    if found is None:
+        return None
+    fmt = plugins.formats.get(found.format)
+    relative = (
+        str(found.path.relative_to(model.path)) if model.path in found.path.parents else str(found.path)
+    )
+    out: dict[str, Any] = {"format": found.format, "file": relative}
+    if fmt is None:
+        return {**out, "safety_check": None, "detail": "no installed plugin registers this format"}
+    if not found.path.is_file():
+        return {**out, "safety_check": None, "detail": "the file is missing"}
+    safety = fmt.check(found.path, trusted=found.trusted, model_class=found.model_class)
+    return {**out, "safety_check": safety.passed, "detail": safety.detail}
+
+
+def _format_line(info: dict[str, Any]) -> str:
+    if info["format"] is None:
+        return f"unknown ({info['detail']})"
+    verdict = {True: "safety check passed", False: "safety check FAILED", None: "no safety check"}
+    return f"{info['format']} ({info['file']}): {verdict[info['safety_check']]}: {info['detail']}"
 
 
 def _describe(spec: object) -> str:

@@ -80,7 +80,7 @@ class ModelFormat:
 
     def check(self, path: Path, *, trusted: Sequence[str] = (), model_class: str | None = None) -> Safety:
         """Whether loading ``path`` is safe, decided without loading it."""
-        return Safety(None, f"not checked: loading a {self.name} file runs any code it holds")
+        return Safety(None, f"loading a {self.name} file runs any code it holds: load only models you trust")
 
     def versions(self) -> dict[str, str]:
         """The installed versions of :attr:`requirements`, as a flavor records them."""

@@ -21,6 +21,10 @@ FIRST_PARTY_DISTRIBUTIONS = {
     "mlflow.tensorflow": "pyfunc-tensorflow",
     "mlflow.keras": "pyfunc-tensorflow",
     "pyfunc_tensorflow": "pyfunc-tensorflow",
+    "mlflow.xgboost": "pyfunc-xgboost",
+    "pyfunc_xgboost": "pyfunc-xgboost",
+    "mlflow.lightgbm": "pyfunc-lightgbm",
+    "pyfunc_lightgbm": "pyfunc-lightgbm",
     "mlflow.pyfunc.model": "pyfunc-core",
     "pyfunc_core": "pyfunc-core",
 }
@@ -55,9 +59,11 @@ def load_model(path: str | Path, *, plugins: Plugins | None = None) -> PyFuncMod
     except PyfuncError:
         raise
     except Exception as exc:
+        # A loader's exception text can span lines (UnpicklingError, C++ errors): keep the first.
+        text = str(exc).strip().splitlines()
         raise ModelLoadError(
             f"Failed to load model '{model_dir.path}' with the {flavor.name} flavor: "
-            f"{type(exc).__name__}: {exc}"
+            f"{type(exc).__name__}: {text[0] if text else '(no message)'}"
         ) from exc
     return PyFuncModel(model_dir, predictor, flavor)
 
