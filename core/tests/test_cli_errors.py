@@ -114,9 +114,9 @@ def test_serve_checks_the_model_and_its_flavor_before_handing_over(tmp_path, pyf
     pyfunc_plugins.add_plugin(recorder, name="recorder")
     missing = one_error_line(pyfunc_cli("serve", "-m", str(tmp_path / "nope"), "--server", "recorder"))
     assert missing == f"Error: Model path '{tmp_path / 'nope'}' does not exist"
-    unknown = write_mlmodel(tmp_path / "xgb", "mlflow.xgboost")
+    unknown = write_mlmodel(tmp_path / "xgb", "mlflow.catboost")
     line = one_error_line(pyfunc_cli("serve", "-m", str(unknown), "--server", "recorder"))
-    assert line == f"Error: No installed plugin loads models of loader_module 'mlflow.xgboost': {NO_PLUGIN}"
+    assert line == f"Error: No installed plugin loads models of loader_module 'mlflow.catboost': {NO_PLUGIN}"
     assert recorder.seen == []  # the server was never started
 
 
@@ -127,11 +127,11 @@ def test_serve_fails_before_listening(tmp_path, cli_subprocess):
     assert (missing.returncode, missing.stdout) == (1, b"")
     assert missing.stderr == b"Error: Model path '/nonexistent' does not exist\n"
 
-    unknown = write_mlmodel(tmp_path / "xgb", "mlflow.xgboost")
+    unknown = write_mlmodel(tmp_path / "xgb", "mlflow.catboost")
     result = cli_subprocess("serve", "-m", str(unknown), "-p", port, "-w", "2")
     assert (result.returncode, result.stdout) == (1, b"")
     assert result.stderr.decode() == (
-        f"Error: No installed plugin loads models of loader_module 'mlflow.xgboost': {NO_PLUGIN}\n"
+        f"Error: No installed plugin loads models of loader_module 'mlflow.catboost': {NO_PLUGIN}\n"
     )
 
 
@@ -203,7 +203,7 @@ def test_a_broken_plugin_is_named_instead_of_an_install_hint(fake_dist, tmp_path
         ("pyfunc_sklearn", "pip install pyfunc-sklearn", "pyfunc-sklearn"),
         ("mlflow.keras", "pip install pyfunc-tensorflow", "pyfunc-tensorflow"),
         ("pyfunc_tensorflow.load", "pip install pyfunc-tensorflow", "pyfunc-tensorflow"),
-        ("mlflow.xgboost", NO_PLUGIN, "pyfunc-xgboost"),
+        ("mlflow.catboost", NO_PLUGIN, "pyfunc-catboost"),
         ("pyfunc_poly", NO_PLUGIN, "pyfunc-poly"),
         ("catboost_pyfunc", NO_PLUGIN, "pyfunc-catboost-pyfunc"),
     ],

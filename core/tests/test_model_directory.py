@@ -264,7 +264,7 @@ def _break(path, how):
     elif how == "no python_function":
         mlmodel.write_text("flavors:\n  sklearn:\n    pickled_model: model.pkl\n")
     elif how == "unknown flavor":
-        mlmodel.write_text("flavors:\n  python_function:\n    loader_module: mlflow.xgboost\n")
+        mlmodel.write_text("flavors:\n  python_function:\n    loader_module: mlflow.catboost\n")
     elif how == "no loader_module":
         mlmodel.write_text("flavors:\n  python_function:\n    python_model: python_model.pkl\n")
     elif how == "bad signature":
@@ -290,7 +290,7 @@ BROKEN = {
     "not a mapping": r"MLmodel in '.*' is not a YAML mapping",
     "no flavors": r"MLmodel has no 'flavors' mapping",
     "no python_function": r"has no python_function flavor \(flavors: sklearn\), so it cannot be loaded",
-    "unknown flavor": r"No installed plugin loads models of loader_module 'mlflow.xgboost': install a plugin "
+    "unknown flavor": r"No installed plugin loads models of loader_module 'mlflow.catboost': install a plugin "
     r"that provides it; 'pyfunc-core plugins' lists the installed ones",
     "no loader_module": r"has no python_function.loader_module",
     "bad signature": r"MLmodel has an invalid signature: unsupported column type 'wat'",
@@ -325,13 +325,13 @@ def test_unknown_flavor_from_the_real_cli(saved, cli_subprocess):
         result = cli_subprocess(*args, input=b'{"inputs": [1]}')
         if command == "info":
             assert result.returncode == 0
-            assert "mlflow.xgboost -> no installed plugin: install a plugin that provides it; " in (
+            assert "mlflow.catboost -> no installed plugin: install a plugin that provides it; " in (
                 result.stdout.decode()
             )
             continue
         assert result.returncode == 1
         assert result.stdout == b""
         assert result.stderr.decode() == (
-            "Error: No installed plugin loads models of loader_module 'mlflow.xgboost': install a plugin "
+            "Error: No installed plugin loads models of loader_module 'mlflow.catboost': install a plugin "
             "that provides it; 'pyfunc-core plugins' lists the installed ones\n"
         )
