@@ -155,6 +155,24 @@ def wait_for_ping(port: int, *, timeout: float = 180, alive: Callable[[], bool] 
 
 
 @pytest.fixture(scope="session")
+def default_workers() -> int:
+    """``pyfunc-core serve``'s own default ``--workers``: what an image runs unless told otherwise."""
+    from pyfunc_core.cli.serve_cmd import serve_command
+
+    return next(int(p.default) for p in serve_command.params if p.name == "workers")  # type: ignore[arg-type]
+
+
+def ready_workers(log: str) -> set[int]:
+    """PIDs of the server's workers that said they were ready (one worker serves as PID 1 itself)."""
+    return {int(pid) for pid in re.findall(r"worker (\d+) ready", log)}
+
+
+@pytest.fixture(scope="session")
+def workers_ready() -> Callable[[str], set[int]]:
+    return ready_workers
+
+
+@pytest.fixture(scope="session")
 def port_factory() -> Callable[[], int]:
     return free_port
 

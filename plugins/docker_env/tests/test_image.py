@@ -47,6 +47,8 @@ def test_container_serves_predictions_and_drains_on_sigterm(
     sklearn_model: tuple[Path, Any],
     port_factory: Callable[[], int],
     ping_waiter: Callable[..., None],
+    default_workers: int,
+    workers_ready: Callable[[str], set[int]],
 ) -> None:
     import pandas as pd
 
@@ -69,9 +71,8 @@ def test_container_serves_predictions_and_drains_on_sigterm(
             headers={"Content-Type": "application/json"},
         )  # fmt: skip
         assert bad.status_code == 400 and bad.json()["error_code"] == "BAD_REQUEST"
-        cpus = docker_daemon.containers.run(model_image, entrypoint=["nproc"], remove=True).decode().strip()
-        # A worker per CPU by default; the server says so once every worker is ready.
-        _wait_for_log(container, f"with {cpus} worker")
+        # No --workers given: the server's own default, as `serve --env-manager docker` runs it.
+        _wait_for_workers(container, default_workers, workers_ready)
         container.kill(signal="SIGTERM")
         assert container.wait(timeout=60)["StatusCode"] == 0
         assert "draining" in container.logs().decode()
@@ -79,12 +80,12 @@ def test_container_serves_predictions_and_drains_on_sigterm(
         container.remove(force=True)
 
 
-def test_healthcheck_reports_healthy(docker_daemon: Any, model_image: str) -> None:
+def test_healthcheck_reports_healthy(
+    docker_daemon: Any, model_image: str, workers_ready: Callable[[str], set[int]]
+) -> None:
     import time
 
-    container = docker_daemon.containers.run(
-        model_image, detach=True, environment={"PYFUNC_CORE_SERVE_WORKERS": "1"}
-    )
+    container = docker_daemon.containers.run(model_image, command=["--workers", "2"], detach=True)
     try:
         deadline = time.monotonic() + 180
         status = None
@@ -95,9 +96,21 @@ def test_healthcheck_reports_healthy(docker_daemon: Any, model_image: str) -> No
                 break
             time.sleep(1)
         assert status == "healthy", json.dumps(container.attrs["State"].get("Health"))[-2000:]
-        assert "worker 1 ready" in container.logs().decode()  # PYFUNC_CORE_SERVE_WORKERS=1: one process
+        _wait_for_workers(container, 2, workers_ready)  # `docker run IMAGE --workers 2`
     finally:
         container.remove(force=True)
+
+
+def _wait_for_workers(
+    container: Any, workers: int, ready_workers: Callable[[str], set[int]], timeout: float = 120
+) -> None:
+    """Every worker says it is ready; one serves in the entrypoint's own process (PID 1), several are forked."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while len(ready := ready_workers(container.logs().decode())) < workers and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert ready == {1} if workers == 1 else (len(ready) == workers and 1 not in ready), ready
 
 
 def _wait_for_log(container: Any, text: str, timeout: float = 120) -> None:

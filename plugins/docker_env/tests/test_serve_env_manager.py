@@ -22,6 +22,8 @@ def test_serve_builds_runs_and_forwards_sigterm(
     build_env: dict[str, str],
     port_factory: Callable[[], int],
     ping_waiter: Callable[..., None],
+    default_workers: int,
+    workers_ready: Callable[[str], set[int]],
     tmp_path: Path,
 ) -> None:
     import pandas as pd
@@ -32,11 +34,14 @@ def test_serve_builds_runs_and_forwards_sigterm(
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "pyfunc_core", "serve", "-m", str(path), "--env-manager", "docker",
-             "-p", str(port), "--workers", "1"],
+             "-p", str(port)],
             stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **build_env}, stdin=subprocess.DEVNULL,
         )  # fmt: skip
     try:
         ping_waiter(port, timeout=1500, alive=lambda: proc.poll() is None)
+        (container,) = docker_daemon.containers.list(filters={"label": "io.pyfunc.serve"})
+        # No --workers given: none is passed on, so the container's server applies its own default.
+        assert "--workers" not in container.attrs["Config"]["Cmd"], container.attrs["Config"]["Cmd"]
         frame = pd.DataFrame({"a": [3.0], "b": [4.0]})
         resp = requests.post(
             f"http://127.0.0.1:{port}/invocations", data=frame.to_csv(index=False),
@@ -53,6 +58,8 @@ def test_serve_builds_runs_and_forwards_sigterm(
     text = log.read_text()
     assert f"on http://127.0.0.1:{port}" in text
     assert "draining" in text  # the container's server received the forwarded SIGTERM
+    ready = workers_ready(text)  # the container's server ran its default: one worker is PID 1 itself
+    assert ready == {1} if default_workers == 1 else len(ready) == default_workers, ready
     leftovers = docker_daemon.containers.list(all=True, filters={"label": "io.pyfunc.serve"})
     assert leftovers == []
 

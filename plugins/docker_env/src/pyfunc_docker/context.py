@@ -134,7 +134,13 @@ def distribution_wheel(
         return wheels / built.name
     if dist.version is None or (not dist.direct and not pure_python(dist.name)):
         return None
-    return rebuild_wheel(dist.name, wheels, reporter=reporter)
+    try:
+        return rebuild_wheel(dist.name, wheels, reporter=reporter)
+    except EnvironmentBuildError as exc:
+        if dist.direct:
+            raise
+        reporter(f"{exc}; the image installs {dist.requirement} from the index")
+        return None
 
 
 def context_digest(path: Path) -> str:

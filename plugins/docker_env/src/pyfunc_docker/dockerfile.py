@@ -24,10 +24,9 @@ PY_RATTLER = "py-rattler==0.28.0"
 USER = "pyfunc"
 UID = 10001
 
-_SERVE = (
-    f"exec pyfunc-core serve -m {MODEL_DIR} --host 0.0.0.0 --port {PORT} "
-    '--workers "${PYFUNC_CORE_SERVE_WORKERS:-$(nproc)}" "$@"'
-)
+# No --workers: the server's own default applies (as for `serve --env-manager docker`), unless
+# `docker run IMAGE --workers N` or PYFUNC_CORE_SERVE_WORKERS says otherwise.
+_SERVE = f'exec pyfunc-core serve -m {MODEL_DIR} --host 0.0.0.0 --port {PORT} "$@"'
 _HEALTH = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{PORT}/ping', timeout=4)"
 
 

@@ -18,5 +18,5 @@ WORKDIR /home/pyfunc
 EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8080/ping', timeout=4)"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["/bin/sh", "-c", "exec pyfunc-core serve -m /opt/pyfunc/model --host 0.0.0.0 --port 8080 --workers \"${PYFUNC_CORE_SERVE_WORKERS:-$(nproc)}\" \"$@\"", "pyfunc-core"]
+ENTRYPOINT ["/bin/sh", "-c", "exec pyfunc-core serve -m /opt/pyfunc/model --host 0.0.0.0 --port 8080 \"$@\"", "pyfunc-core"]
 CMD []
