@@ -131,10 +131,11 @@ class ServingContext:
             try:
                 request = decode()
                 data, params = self.prepare(request.data, request.params)  # type: ignore[attr-defined]
+            except PyfuncError:
+                raise  # (not ``raise exc from exc``: a cycle that would keep the body until a GC)
             except Exception as exc:
-                if not isinstance(exc, PyfuncError):
-                    logger.warning("request input failed unexpectedly: %s: %s", type(exc).__name__,
-                                   clip(str(exc)), exc_info=exc if self.debug else None)  # fmt: skip
+                logger.warning("request input failed unexpectedly: %s: %s", type(exc).__name__, clip(str(exc)),
+                               exc_info=exc if self.debug else None)  # fmt: skip
                 raise input_error(exc) from exc
             rows = count_rows(data)
             slot = self.runner.submit(data, params, rows, started + self.timeout)
