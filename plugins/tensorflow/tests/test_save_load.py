@@ -281,7 +281,11 @@ def test_cli_info_and_predict_on_a_keras_model(saved: Saved, pyfunc_cli: Any) ->
     info = pyfunc_cli("info", "-m", str(saved.multi))
     assert info.exit_code == 0, info.output
     assert "a: float32[-1, 3], b: float32[-1, 2]" in info.output
-    assert "pyfunc_tensorflow -> tensorflow" in info.output
+    assert "mlflow.tensorflow -> tensorflow" in info.output
+    from pyfunc_tensorflow.framework import tensorflow_distribution
+
+    tf_dist = tensorflow_distribution()[0]
+    assert f"mlflow:       loads with mlflow.tensorflow (needs {tf_dist}, keras)" in info.output
     body = '{"inputs": {"a": [[1, 2, 3]], "b": [[1, -1]]}}'
     result = pyfunc_cli("predict", "-m", str(saved.multi), input=body)
     assert result.exit_code == 0, result.output
