@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from itertools import repeat
 from typing import TYPE_CHECKING, Any
 
 from pyfunc_core.codecs.base import Codec, ModelRequest
@@ -40,9 +41,9 @@ class CsvCodec(Codec):
         params_schema: ParamSchema | None = None,
         content_params: dict[str, str] | None = None,
     ) -> ModelRequest:
-        short = short_row(body)
-        if short is not None:
-            line, fields, width = short
+        ragged = ragged_row(body)
+        if ragged is not None:
+            line, fields, width = ragged
             raise InvalidInputError(
                 "Failed to parse input as a Pandas DataFrame: CSV line "
                 f"{line} has {fields} fields, the header has {width}"
@@ -50,31 +51,33 @@ class CsvCodec(Codec):
         return ModelRequest(read_csv(io.BytesIO(body), schema), None)
 
 
-def short_row(body: bytes) -> tuple[int, int, int] | None:
-    """(line, fields, header fields) of the first row with fewer fields than the header.
+def ragged_row(body: bytes) -> tuple[int, int, int] | None:
+    """(line, fields, header fields) of a row pandas would take without a word.
 
-    pandas pads such a row with NaN, which a model then reports as missing values; a row with
-    too many fields is refused by pandas itself. Blank lines are skipped, as pandas does.
+    That is a row with fewer fields than the header (pandas pads it with NaN, which a model
+    then reports as missing values), or, when every row has one field more than the header,
+    the first row (pandas silently makes the first column the index). Other long rows are
+    refused by pandas itself. Blank lines are skipped, as pandas does.
     """
     if b'"' in body:  # quoted fields may hold commas and newlines: let the csv module split
         import csv
 
         rows = csv.reader(io.StringIO(body.decode("utf-8", "replace"), newline=""))
-        width = None
-        for row in rows:
-            if width is None:
-                width = len(row)
-            elif row and len(row) < width:
-                return rows.line_num, len(row), width
+        counts = [(rows.line_num, len(row)) for row in rows if row]
+    else:
+        lines = body.rstrip(b"\r\n").split(b"\n")
+        commas = list(map(bytes.count, lines, repeat(b",", len(lines))))
+        if len(commas) < 2 or min(commas[1:]) == max(commas[1:]) == commas[0]:
+            return None  # every row as wide as the header: the usual body, checked at C speed
+        counts = [(n, c + 1) for n, (line, c) in enumerate(zip(lines, commas), 1) if line.strip(b"\r")]
+    if len(counts) < 2:
         return None
-    lines = body.split(b"\n")
-    counts = list(map(bytes.count, lines, [b","] * len(lines)))
-    width = counts[0]
-    if len(counts) < 2 or min(counts[1:]) >= width:
-        return None
-    for number, (line, count) in enumerate(zip(lines, counts), 1):
-        if number > 1 and count < width and line.strip(b"\r"):
-            return number, count + 1, width + 1
+    width = counts[0][1]
+    for line, fields in counts[1:]:
+        if fields < width:
+            return line, fields, width
+    if all(fields == width + 1 for _, fields in counts[1:]):
+        return counts[1][0], counts[1][1], width
     return None
 
 
