@@ -56,6 +56,104 @@ def resolve_requirements(
     return out
 
 
+def pickled_requirements(files: Iterable[Path], known: Sequence[str] = ()) -> list[str]:
+    """Installed distributions that unpickling ``files`` imports, as MLflow infers them.
+
+    The modules a pickle names (its GLOBAL / STACK_GLOBAL opcodes, and cloudpickle's
+    ``subimport`` of a module) are mapped to the distributions that install them; those that
+    ``known`` requirements or another found distribution already depend on are left out, and
+    so are the standard library and modules of no installed distribution (shipped code).
+    """
+    packages = _packages_distributions()
+    if packages is None:
+        return []
+    found: list[str] = []
+    for file in files:
+        for module in _pickled_modules(file):
+            for dist in packages.get(module.split(".")[0], ()):
+                if dist not in found:
+                    found.append(dist)
+    named = {_name(r) for r in known}
+    found = [d for d in found if _name(d) not in named]
+    pulled_in: set[str | None] = set()
+    for dist in [*known, *found]:
+        pulled_in.update(_dependencies(dist))
+    return [d for d in found if _name(d) not in pulled_in]
+
+
+#: cloudpickle's ``subimport(name)``: how it pickles a reference to a module.
+_SUBIMPORT = ("cloudpickle", "subimport")
+
+
+def _pickled_modules(file: Path) -> list[str]:
+    import pickletools
+
+    modules: list[str] = []
+    memo: dict[int, object] = {}
+    pushes: list[object] = []  # what the recent opcodes pushed: strings, else None
+    subimport = False
+    with open(file, "rb") as f:
+        try:
+            for op, arg, _ in pickletools.genops(f):
+                pushed: object = None
+                module = attr = None
+                if op.name == "GLOBAL":
+                    module, _, attr = str(arg).partition(" ")
+                elif op.name == "STACK_GLOBAL" and len(pushes) >= 2:
+                    module, attr = pushes[-2], pushes[-1]
+                elif op.name in ("SHORT_BINUNICODE", "BINUNICODE", "BINUNICODE8", "UNICODE"):
+                    pushed = arg
+                    if subimport:  # cloudpickle's subimport("numpy") of a module by reference
+                        modules.append(str(arg))
+                        subimport = False
+                elif op.name in ("BINGET", "LONG_BINGET", "GET"):
+                    pushed = memo.get(int(arg))
+                    if isinstance(pushed, tuple):  # a global fetched again, e.g. subimport
+                        subimport = pushed == _SUBIMPORT
+                elif op.name in ("BINPUT", "LONG_BINPUT", "PUT", "MEMOIZE"):
+                    memo[len(memo) if op.name == "MEMOIZE" else int(arg)] = pushes[-1] if pushes else None
+                    continue  # stores the top of the stack, pushes nothing
+                if isinstance(module, str) and isinstance(attr, str):
+                    modules.append(module)
+                    pushed = (module.split(".")[0], attr)
+                    subimport = pushed == _SUBIMPORT
+                pushes = [*pushes[-1:], pushed]
+        except Exception:  # a truncated or exotic pickle: what was read so far
+            pass
+    return modules
+
+
+def _packages_distributions() -> dict[str, list[str]] | None:
+    try:
+        from importlib.metadata import packages_distributions
+    except ImportError:  # Python 3.9: the backport, when installed
+        try:
+            from importlib_metadata import packages_distributions  # type: ignore[no-redef]
+        except ImportError:
+            return None
+    return dict(packages_distributions())
+
+
+def _dependencies(requirement: str) -> set[str | None]:
+    """The canonical names ``requirement``'s installed distribution depends on (no extras)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    name = _name(requirement)
+    try:
+        lines = metadata.requires(name) if name else None
+    except metadata.PackageNotFoundError:
+        return set()
+    out: set[str | None] = set()
+    for line in lines or ():
+        try:
+            req = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if req.marker is None or req.marker.evaluate({"extra": ""}):
+            out.add(_name(req.name))
+    return out
+
+
 def _name(requirement: str) -> str | None:
     """The canonical distribution name a requirement line installs, if it is one."""
     from packaging.requirements import InvalidRequirement, Requirement

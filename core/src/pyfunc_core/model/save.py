@@ -10,7 +10,12 @@ from typing import Any, Callable, Sequence
 from pyfunc_core._version import __version__
 from pyfunc_core.model.input_example import save_input_example
 from pyfunc_core.model.mlmodel import PYFUNC_FLAVOR, ModelMeta
-from pyfunc_core.model.requirements import python_version, resolve_requirements, write_environment_files
+from pyfunc_core.model.requirements import (
+    pickled_requirements,
+    python_version,
+    resolve_requirements,
+    write_environment_files,
+)
 
 logger = logging.getLogger("pyfunc_core.model")
 
@@ -34,6 +39,7 @@ def save_model_directory(
     extra_pip_requirements: Sequence[str] | str | Path | None = None,
     metadata: dict[str, Any] | None = None,
     extra_flavors: dict[str, dict[str, Any]] | None = None,
+    pickled_files: Sequence[str] = (),
 ) -> ModelMeta:
     """Create a model directory at ``path`` in MLflow's layout and return its ``MLmodel``.
 
@@ -45,7 +51,9 @@ def save_model_directory(
     ``extra_flavors`` are further ``MLmodel`` flavor sections (another loader's view of the
     same files, e.g. MLflow's ``keras`` beside ``tensorflow``). ``default_requirements`` are pinned to the installed versions; ``loader_requirements``
     (what importing ``loader_module`` needs, e.g. ``pyfunc-core`` for a loader module of
-    ours) are pinned and listed whatever ``pip_requirements`` says. On any failure the
+    ours) are pinned and listed whatever ``pip_requirements`` says. Without
+    ``pip_requirements``, the distributions that unpickling ``pickled_files`` (paths in the
+    directory) imports are added to the defaults, as MLflow infers them. On any failure the
     half-written directory is removed.
     """
     from pyfunc_core.schema.signature import ModelSignature, infer_schema
@@ -80,11 +88,13 @@ def save_model_directory(
         for name, extra in (extra_flavors or {}).items():
             meta.add_flavor(name, **extra)
         meta.extra["pyfunc_core_version"] = __version__
+        defaults = list(default_requirements)
+        if pip_requirements is None and pickled_files:
+            known = [*defaults, *loader_requirements]
+            defaults += pickled_requirements([path / f for f in pickled_files], known)
         write_environment_files(
             path,
-            resolve_requirements(
-                default_requirements, pip_requirements, extra_pip_requirements, loader_requirements
-            ),
+            resolve_requirements(defaults, pip_requirements, extra_pip_requirements, loader_requirements),
         )
         meta.save(path)
         return meta

@@ -76,6 +76,7 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
+        pickled_files=[PICKLE_FILE],
     )
 
 

@@ -94,4 +94,6 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
+        # a pickled pipeline may hold estimators of other libraries (skops loads only trusted types)
+        pickled_files=[] if serialization_format == SKOPS else [model_file],
     )
