@@ -122,6 +122,7 @@ def save_model(
             extra_pip_requirements=extra_pip_requirements,
             metadata=metadata,
             extra_flavors=extra_flavors,
+            pickled_files=[f"{DATA_DIR}/{CUSTOM_OBJECTS_FILE}"] if custom_objects else [],
         )
     finally:
         shutil.rmtree(staging, ignore_errors=True)
