@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import http.client
+import json
 import socket
 import sys
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -48,19 +49,40 @@ def sleeper(tmp_path: Path) -> tuple[Path, Path]:
     return tmp_path / "m", record
 
 
-def burst(server: Any, count: int, sleep: float, v2: bool = False) -> list[Any]:
-    """``count`` simultaneous requests; with ``v2``, every third goes to the V2 infer route."""
-    gate = threading.Barrier(count)
+class Answer:
+    """One response of a burst: status, headers, JSON body, and which route it came from."""
 
-    def one(k: int) -> Any:
-        gate.wait()
+    def __init__(self, resp: Any, path: str) -> None:
+        self.status_code = resp.status
+        self.headers = resp.headers  # case-insensitive
+        self.text = resp.read().decode()
+        self.path = path
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+
+def burst(server: Any, count: int, sleep: float, v2: bool = False) -> list[Answer]:
+    """``count`` requests sent back to back on open connections (so they arrive together),
+    then all answers read; with ``v2``, every third goes to the V2 infer route."""
+    host, port = server.url.split("//")[1].split(":")
+    conns = [http.client.HTTPConnection(host, int(port), timeout=60) for _ in range(count)]
+    paths = []
+    for conn in conns:
+        conn.connect()
+    for k, conn in enumerate(conns):
         if v2 and k % 3 == 0:
             inputs = [{"name": n, "datatype": "FP64", "shape": [1], "data": [float(k)]} for n in "ab"]
-            return server.post("/v2/models/m/infer", {"inputs": inputs, "parameters": {"sleep": sleep}})
-        return server.post("/invocations", split_body([k], [0], params={"sleep": sleep}))
-
-    with ThreadPoolExecutor(count) as pool:
-        return list(pool.map(one, range(count)))
+            path, body = "/v2/models/m/infer", {"inputs": inputs, "parameters": {"sleep": sleep}}
+        else:
+            path, body = "/invocations", split_body([k], [0], params={"sleep": sleep})
+        conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json"})
+        paths.append(path)
+    try:
+        return [Answer(conn.getresponse(), path) for conn, path in zip(conns, paths)]
+    finally:
+        for conn in conns:
+            conn.close()
 
 
 def test_expired_requests_are_dropped_and_fresh_ones_served(start_server: Any, sleeper: Any) -> None:
@@ -101,10 +123,10 @@ def test_a_backlog_longer_than_the_timeout_is_shed_with_503(start_server: Any, s
     shed = [r for r in responses if r.status_code == 503]
     assert shed and 200 in statuses, statuses
     for resp in shed:
-        if "/v2/" not in resp.url:
+        if "/v2/" not in resp.path:
             assert_error(resp, 503, "TEMPORARILY_UNAVAILABLE", "overloaded")
         assert int(resp.headers["Retry-After"]) >= 1
-    v2 = [r for r in shed if "/v2/" in r.url]
+    v2 = [r for r in shed if "/v2/" in r.path]
     for resp in v2:  # V2 answers the same 503 in its own error shape
         assert set(resp.json()) == {"error"} and "overloaded" in resp.json()["error"]
     print(f"\nshedding: {statuses.count(200)} served, {len(shed)} shed (503), {statuses.count(504)} timed out; "
@@ -154,7 +176,8 @@ def test_runners_drop_jobs_whose_deadline_passed_before_they_started() -> None:
         calls.append(data)
         return data
 
-    for runner in (DirectRunner(predict, 2), BatchRunner(predict, 8, 0.001)):
+    runners: list[Any] = [DirectRunner(predict, 2), BatchRunner(predict, 8, 0.001)]
+    for runner in runners:
         late = runner.submit([1], None, 1, deadline=time.perf_counter() - 1)
         on_time = runner.submit([2], None, 1, deadline=time.perf_counter() + 30)
         assert late.wait(10) and isinstance(late.error, Expired)
@@ -163,19 +186,29 @@ def test_runners_drop_jobs_whose_deadline_passed_before_they_started() -> None:
     assert [1] not in calls
 
 
-def test_wait_estimate_follows_the_backlog() -> None:
+def test_the_estimate_follows_the_live_backlog() -> None:
     release = threading.Event()
-    runner = DirectRunner(lambda data, params: release.wait(10), 1)
-    assert runner.wait_estimate() is None  # nothing timed yet: never shed
-    first = runner.submit(None, None, 1)
+    calls: list[int] = []
+
+    def predict(data: Any, params: Any) -> Any:
+        calls.append(data)
+        return release.wait(10)
+
+    runner = DirectRunner(predict, 1)
+    assert runner.estimate() == (0.0, 0.0)  # a free thread: no wait
+    first = runner.submit(0, None, 1)
     release.set()
     assert first.wait(10)
     release.clear()
-    assert runner.wait_estimate() == 0.0  # the one predict thread is free
-    busy = [runner.submit(None, None, 1) for _ in range(3)]  # one running, two queued
-    assert runner.wait_estimate() == pytest.approx(3 * runner.predict_seconds)
+    busy = [runner.submit(k, None, 1) for k in (1, 2, 3)]  # one running, two queued
+    wait, per = runner.estimate()  # type: ignore[misc]
+    assert per >= runner.predict_seconds > 0 and wait >= 2 * per
+    runner.abandon(busy[2])  # its request gave up: it no longer counts, and never runs
+    assert runner.estimate()[0] < wait  # type: ignore[index]
     release.set()
-    assert all(s.wait(10) for s in busy)
+    assert busy[0].wait(10) and busy[1].wait(10)
+    assert not busy[2].wait(0.2)
+    assert calls == [0, 1, 2]
     runner.stop()
 
 

@@ -7,8 +7,8 @@ cores. Each worker publishes how many connections it holds in an array shared wi
 siblings, and stops polling the socket while it holds more than ``SLACK`` above the least
 loaded one. A worker always accepts while it is the least loaded, so some worker is always
 accepting; the short loop timeout bounds how long a worker takes to notice its turn. A slot
-stays vacant until its worker is ready and publishes its first count, so siblings never hold
-back for a worker that is still loading. The first workers wait at a start gate until all of
+stays vacant until its worker is ready (warmed up) and publishes its first count, so siblings
+never hold back for a worker that is still loading. The first workers wait at a start gate until all of
 them are ready, so the first ``/ping`` answered means every worker can take connections.
 
 The same shared memory carries each worker's heartbeat (``time.monotonic()`` of its event

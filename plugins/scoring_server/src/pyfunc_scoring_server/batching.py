@@ -4,9 +4,10 @@ Request threads hand prepared input to a runner and wait on a :class:`Slot` with
 left before ``--timeout``; a prediction that overruns is abandoned (its answer is dropped)
 and the request gets 504 while the server keeps serving. Every job carries its request's
 deadline: a job whose deadline passed while it was queued is dropped before it starts (its
-slot gets :class:`Expired`), so a backlog of abandoned requests never delays fresh ones.
-Each runner keeps a moving average of its predict calls' durations and its backlog, from
-which :meth:`DirectRunner.wait_estimate` tells how long a new job would wait to start (the
+slot gets :class:`Expired`), and a request that gave up waiting takes its queued job out of
+the backlog (:meth:`DirectRunner.abandon`), so abandoned requests never delay fresh ones.
+Each runner keeps a moving average of its predict calls' durations and its live backlog,
+from which :meth:`DirectRunner.estimate` tells how long a new job would wait to start (the
 basis of load shedding in :mod:`.context`).
 
 :class:`BatchRunner` merges concurrent requests whose inputs are compatible (same columns
@@ -42,16 +43,21 @@ def _ewma(average: float | None, seconds: float) -> float:
     return seconds if average is None else average + _EWMA_WEIGHT * (seconds - average)
 
 
+_QUEUED, _TAKEN, _ABANDONED = 0, 1, 2
+
+
 class Slot:
     """A one-shot result box; ``wait`` is a bare lock acquire (the cheapest hand-off)."""
 
-    __slots__ = ("_done", "error", "value")
+    __slots__ = ("_done", "error", "rows", "state", "value")
 
-    def __init__(self) -> None:
+    def __init__(self, rows: int = 1) -> None:
         self._done = threading.Lock()
         self._done.acquire()
         self.value: Any = None
         self.error: BaseException | None = None
+        self.rows = rows
+        self.state = _QUEUED  # changed under the runner's lock only
 
     def set(self, value: Any = None, error: BaseException | None = None) -> None:
         self.value, self.error = value, error
@@ -66,7 +72,7 @@ class _Job:
 
     def __init__(self, data: Any, params: Any, rows: int, deadline: float) -> None:
         self.data, self.params, self.rows, self.deadline = data, params, rows, deadline
-        self.slot = Slot()
+        self.slot = Slot(rows)
 
 
 _NO_DEADLINE = float("inf")
@@ -80,7 +86,7 @@ class DirectRunner:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._on_queue = on_queue
         self._concurrency = threads
-        self._pending = 0  # submitted and not finished (queued or running)
+        self._pending = 0  # submitted and neither finished nor abandoned while queued
         self._pending_lock = threading.Lock()
         #: Moving average of predict durations in seconds (None until one was timed).
         self.predict_seconds: float | None = None
@@ -105,15 +111,26 @@ class DirectRunner:
         self._queue.put(job)
         return job.slot
 
-    def wait_estimate(self) -> float | None:
-        """Seconds a job submitted now would wait before it starts (None: nothing timed yet)."""
-        average = self.predict_seconds
-        if average is None:
-            return None
+    def abandon(self, slot: Slot) -> None:
+        """Its request stopped waiting: a job still queued no longer counts (and never runs)."""
+        with self._pending_lock:
+            if slot.state == _QUEUED:
+                slot.state = _ABANDONED
+                self._pending -= 1
+
+    def estimate(self) -> tuple[float, float] | None:
+        """(seconds before a job submitted now starts, seconds a predict takes); None: unknown.
+
+        A predict is taken to last the moving average of finished ones, and at least as long
+        as the longest running one has run so far."""
         ahead = self._pending - self._concurrency + 1  # jobs that must start before it, past free threads
+        longest = self.busy_for()
+        per = max(self.predict_seconds or 0.0, longest)
         if ahead <= 0:
-            return 0.0
-        return -(-ahead // self._concurrency) * average
+            return 0.0, per
+        if not per:
+            return None
+        return max(0.0, per - longest) + (ahead - 1) // self._concurrency * per, per
 
     def busy_for(self) -> float:
         """Seconds the longest-running predict call has been running (0 when none runs)."""
@@ -127,6 +144,12 @@ class DirectRunner:
                 return
             if self._on_queue is not None:
                 self._on_queue(self._queue.qsize())
+            with self._pending_lock:
+                abandoned = job.slot.state == _ABANDONED
+                job.slot.state = _TAKEN
+            if abandoned:  # already taken out of the count
+                job = None
+                continue
             started = perf_counter()
             if started >= job.deadline:
                 job.slot.set(error=Expired())
@@ -163,7 +186,7 @@ class BatchRunner:
         self._on_batch = on_batch
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._arriving = 0
-        self._queued_rows = 0  # rows submitted and not yet taken into a batch
+        self._queued_rows = 0  # rows submitted, not yet taken into a batch nor abandoned
         self._running = False
         self._since = 0.0  # perf_counter() when the running batch started, or 0
         self._lock = threading.Lock()
@@ -189,12 +212,23 @@ class BatchRunner:
         self._queue.put(job)
         return job.slot
 
-    def wait_estimate(self) -> float | None:
-        """Seconds a job submitted now would wait before its batch starts (None: nothing timed yet)."""
-        average = self.predict_seconds
-        if average is None:
+    def abandon(self, slot: Slot) -> None:
+        """Its request stopped waiting: a job still queued no longer counts (and never runs)."""
+        with self._lock:
+            if slot.state == _QUEUED:
+                slot.state = _ABANDONED
+                self._queued_rows -= slot.rows
+
+    def estimate(self) -> tuple[float, float] | None:
+        """(seconds before a job submitted now starts, seconds a batch takes); None: unknown."""
+        longest = self.busy_for()
+        per = max(self.predict_seconds or 0.0, longest)
+        full_batches = self._queued_rows // self._max_rows
+        if not self._running and not full_batches:
+            return 0.0, per
+        if not per:
             return None
-        return (int(self._running) + self._queued_rows // self._max_rows) * average
+        return (max(0.0, per - longest) if self._running else 0.0) + full_batches * per, per
 
     def busy_for(self) -> float:
         """Seconds the running batch has been running (0 when none runs)."""
@@ -233,13 +267,18 @@ class BatchRunner:
                 batch.append(job)
                 rows += job.rows
             with self._lock:
-                self._queued_rows -= rows
+                live = [j for j in batch if j.slot.state != _ABANDONED]
+                for j in live:
+                    j.slot.state = _TAKEN
+                self._queued_rows -= sum(j.rows for j in live)
                 self._running = True
+            batch = live
             if self._on_batch is not None:
                 self._on_batch(rows, self._queue.qsize())
             started = self._since = perf_counter()
-            self._run(batch)
-            self.predict_seconds = _ewma(self.predict_seconds, perf_counter() - started)
+            if batch:
+                self._run(batch)
+                self.predict_seconds = _ewma(self.predict_seconds, perf_counter() - started)
             self._running, self._since = False, 0.0
             first = job = batch = None  # nothing of the last batch stays alive while idle
 

@@ -152,10 +152,11 @@ class ServingContext:
             raise self._late(
                 f"The request waited {waited:.1f}s in the queue, past the {self.timeout:g}s timeout"
             )
-        wait = self.runner.wait_estimate()
-        if not wait:  # a predict thread is free, or nothing has been timed yet
+        estimate = self.runner.estimate()
+        if estimate is None:  # nothing timed yet
             return
-        if waited + wait + (self.runner.predict_seconds or 0.0) > self.timeout:
+        wait, per = estimate
+        if wait and waited + wait + per > self.timeout:
             logger.warning(
                 "shedding load: %.1fs of queued predictions ahead (timeout %gs)", wait, self.timeout
             )
@@ -172,6 +173,7 @@ class ServingContext:
     def wait(self, slot: Slot, started: float) -> Any:
         """The prediction; raises DeadlineExceeded, or a PyfuncError for the model's exception."""
         if not slot.wait(self.timeout - (perf_counter() - started)):
+            self.runner.abandon(slot)
             raise self._late(f"The request did not complete within the {self.timeout:g}s timeout")
         error = slot.error
         if error is None:

@@ -91,7 +91,12 @@ def preload_if_fork_safe(options: ServeOptions) -> LoadedModel | None:
     from pyfunc_core.plugins import get_plugins
 
     flavor = resolve_flavor(ModelDirectory.open(options.model_path), get_plugins())
-    return load_serving_model(options) if flavor.fork_safe else None
+    if not flavor.fork_safe:
+        return None
+    loaded = load_serving_model(options)
+    import werkzeug.routing  # noqa: F401  (the V2 routes' router: imported once, not per worker)
+
+    return loaded
 
 
 def run_worker(
@@ -147,6 +152,8 @@ def run_worker(
     if not stop_early:
         warm_up(app, options.model_path)  # before ready: a first burst finds everything imported
     logger.info("worker %d ready: model %r loaded in %.2fs", os.getpid(), options.name, loaded.seconds)
+    if balance is not None:  # ready: siblings now leave this worker its share of connections
+        balance.may_accept(0)
     if ready_fd is not None:  # a forked worker: report ready, and never outlive the supervisor
         os.write(ready_fd, b"1")
         os.close(ready_fd)
