@@ -22,9 +22,10 @@ import pytest
 from pyfunc_core import load_model
 from pyfunc_core.codecs.json_codec import decode_json_payload
 from pyfunc_core.python_model.flavor import save_model
-from pyfunc_core.testing import build_once, digest, run_checked, shared_test_cache
+from pyfunc_core.testing import cached_venv, run_checked, shared_test_cache
 
 MLFLOW_REQUIREMENT = "mlflow-skinny==3.17.2"
+VENV = "mlflow-core-venv"
 #: Host packages the venv matches (the pickled models and their inputs cross over).
 MATCHED = ("numpy", "pandas", "cloudpickle")
 LOAD = Path(__file__).parent / "mlflow_side" / "load_python_models.py"
@@ -55,43 +56,22 @@ class Squares(PythonModel):
 """
 
 
-def _uv() -> str | None:
-    try:
-        import uv
-
-        return uv.find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        return shutil.which("uv")
-
-
 @pytest.fixture(scope="module")
 def mlflow_with_core_python() -> Path:
     """A cached venv with MLflow and this pyfunc-core (a wheel of its source), and nothing else of ours."""
     from pyfunc_core.envs.host_distributions import host_distribution, install_arguments
 
-    core = host_distribution("pyfunc-core")
-    pins = [MLFLOW_REQUIREMENT, *(f"{n}=={metadata.version(n)}" for n in MATCHED)]
-    tag = f"py{sys.version_info[0]}{sys.version_info[1]}-{digest(*pins, core.key)}"
     cache = shared_test_cache()
-
-    def make(dest: Path) -> None:
-        core_args = install_arguments([core], root=cache / "pyfunc-core-wheels")
-        python = dest / "bin" / "python"
-        uv = _uv()
-        if uv:
-            run_checked([uv, "venv", "-q", "--python", sys.executable, str(dest)], 300, "uv venv")
-            install = [uv, "pip", "install", "-q", "--python", str(python)]
-        else:
-            run_checked([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
-            install = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        run_checked([*install, *pins, *core_args], INSTALL_TIMEOUT, "installing MLflow and pyfunc-core")
-
-    final = cache / f"mlflow-core-venv-{tag}"
-    build_once(final, make)
-    for older in cache.glob("mlflow-core-venv-*"):  # earlier pyfunc-core sources
-        if older != final and ".tmp-" not in older.name and (older / ".complete").is_file():
+    core_args = install_arguments([host_distribution("pyfunc-core")], root=cache / "pyfunc-core-wheels")
+    pins = [MLFLOW_REQUIREMENT, *(f"{n}=={metadata.version(n)}" for n in MATCHED)]
+    python = cached_venv(
+        VENV, [*pins, *core_args], check="import mlflow.pyfunc, pyfunc_core", timeout=INSTALL_TIMEOUT
+    )
+    venv = python.parent.parent
+    for older in cache.glob(f"{VENV}-py*"):  # built for earlier pyfunc-core sources
+        if older != venv and ".tmp-" not in older.name and (older / ".complete").is_file():
             shutil.rmtree(older, ignore_errors=True)
-    return final / "bin" / "python"
+    return python
 
 
 def _import_from(folder: Path, name: str, source: str) -> Any:
