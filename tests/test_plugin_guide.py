@@ -68,3 +68,48 @@ def test_guide_test_kit_example_passes(tmp_path, monkeypatch):
         reset_plugins(None)
         for name in ("pyfunc_poly", "pyfunc_poly.plugin"):
             sys.modules.pop(name, None)
+
+
+def formats_example() -> str:
+    """The guide's flavor on the core's formats (the code block after ``formats:example``)."""
+    text = GUIDE.read_text(encoding="utf-8")
+    return code_blocks(text.split("<!-- formats:example -->", 1)[1])[0]
+
+
+def test_formats_example_is_a_whole_flavor_under_60_lines(tmp_path, monkeypatch, pyfunc_plugins, pyfunc_cli):
+    """The example saves, loads, checks and serves scikit-learn estimators with no
+    serialization code of its own."""
+    import types
+
+    import numpy as np
+    from sklearn.ensemble import RandomForestRegressor
+
+    import pyfunc_core
+    from pyfunc_core.errors import ModelLoadError
+
+    source = formats_example()
+    assert len(source.splitlines()) < 60
+    monkeypatch.setenv("PYFUNC_CORE_CACHE_DIR", str(tmp_path / "cache"))
+    module = types.ModuleType("pyfunc_tinyskl")
+    monkeypatch.setitem(sys.modules, "pyfunc_tinyskl", module)
+    exec(compile(source, "pyfunc_tinyskl.py", "exec"), module.__dict__)
+    assert pyfunc_plugins.add_plugin(module, name="tinyskl").status == "ok"
+
+    X = np.random.RandomState(0).normal(size=(50, 3))
+    forest = RandomForestRegressor(n_estimators=3, random_state=0).fit(X, X[:, 0])
+    tree = ["sklearn.tree._tree.Tree"]
+    module.save_model(forest, tmp_path / "skops", skops_trusted_types=tree, input_example=X[:2])
+    module.save_model(forest, tmp_path / "pickled", "cloudpickle")
+    for name in ("skops", "pickled"):
+        assert pyfunc_core.load_model(tmp_path / name).predict(X[:5]).tolist() == forest.predict(X[:5]).tolist()
+    assert "format:       skops (model.skops): safety check passed" in pyfunc_cli("info", "-m", str(tmp_path / "skops")).output
+    assert "flavors: tinyskl (formats: skops, cloudpickle, pickle, joblib)" in pyfunc_cli("plugins").output
+
+    mlmodel = tmp_path / "skops" / "MLmodel"
+    mlmodel.write_text(mlmodel.read_text().replace("- sklearn.tree._tree.Tree", "- posix.system"))
+    with pytest.raises(ModelLoadError, match="run code"):
+        pyfunc_core.load_model(tmp_path / "skops")
+    (tmp_path / "pickled" / "model.pkl").write_bytes(b"\x80\x04garbage")
+    with pytest.raises(ModelLoadError) as err:
+        pyfunc_core.load_model(tmp_path / "pickled")
+    assert "model.pkl" in str(err.value) and "\n" not in str(err.value)

@@ -10,7 +10,7 @@ LOADER_MODULE = "pyfunc_poly"
 COEF_FILE = "coef.npy"
 
 
-def save_model(path: str | Path, polynomial: Any, **options: Any) -> Any:
+def save_model(polynomial: Any, path: str | Path, **options: Any) -> Any:
     """Save a ``numpy.polynomial.Polynomial`` as a model directory at ``path``.
 
     ``options`` are those of ``pyfunc_core.model.save_model_directory``: ``signature``,
