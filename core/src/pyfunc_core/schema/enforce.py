@@ -175,6 +175,8 @@ def _convert_column(col: Any, spec: ColSpec, expected: Any) -> Any:
             f"Incompatible input types for column {name}. Can not safely convert {dtype} to boolean."
         )
     # numeric; booleans are refused, as MLflow's schema enforcement refuses bool -> double
+    if kind == "O" and expected.kind == "f" and len(col) and col.isna().all():
+        return col.astype(expected)  # only missing values (JSON nulls): NaN, as in a float column
     if kind in "iuf":
         if kind in "iu" and expected.kind == "f":
             return col.astype(expected)

@@ -1,4 +1,11 @@
-"""``GET /openapi.json``: an OpenAPI 3.1 document whose request schemas come from the signature."""
+"""``GET /openapi.json``: an OpenAPI 3.1 document whose request schemas come from the signature.
+
+The request schemas describe bodies the server accepts: anything they allow is decoded,
+passes the signature and reaches the model (the suite checks this with schemathesis). They
+describe one plain shape of each format; the server accepts more (columns in another order,
+an ``index``, extra columns it ignores), which the document leaves out rather than allow
+bodies it would refuse.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ from typing import Any
 from pyfunc_scoring_server import __version__
 from pyfunc_scoring_server.context import ServingContext
 from pyfunc_scoring_server.v2 import tensor_metadata
+from pyfunc_scoring_server.v2_codec import DATATYPES
 
 _JSON_TYPES = {
     "boolean": {"type": "boolean"},
@@ -20,21 +28,74 @@ _JSON_TYPES = {
 }
 
 
+#: CSV text of each column type (letters only for strings: no quoting, no NA markers).
+_CSV_VALUES = {
+    "boolean": "(True|False)",
+    "integer": "-?[0-9]{1,9}",
+    "long": "-?[0-9]{1,9}",
+    "float": "-?[0-9]{1,6}(\\.[0-9]{1,6})?",
+    "double": "-?[0-9]{1,9}(\\.[0-9]{1,9})?",
+    "string": "[A-Za-z]{1,12}",
+}
+
+
 def _dtype_json(dtype: Any) -> dict[str, Any]:
+    import numpy as np
+
     kind = getattr(dtype, "kind", "O")
     if kind == "b":
         return {"type": "boolean"}
-    if kind in "iu":
-        return {"type": "integer"}
+    if kind in "iu":  # JSON integers are narrowed to the tensor's type only when they fit
+        info = np.iinfo(dtype)
+        return {"type": "integer", "minimum": int(info.min), "maximum": int(info.max)}
     if kind == "f":
         return {"type": "number"}
     return {"type": "string"}
 
 
-def _nested(item: dict[str, Any], dims: int) -> dict[str, Any]:
-    for _ in range(dims):
-        item = {"type": "array", "items": item}
+def _nested(item: dict[str, Any], shape: Any) -> dict[str, Any]:
+    """Nested arrays for a tensor ``shape`` (fixed sizes as min/max items, -1 as 1 or more)."""
+    for size in reversed(list(shape)):
+        bounds = {"minItems": size, "maxItems": size} if size != -1 else {"minItems": 1}
+        item = {"type": "array", "items": item, **bounds}
     return item
+
+
+def _rows(schema: Any) -> dict[str, Any]:
+    """A non-empty list of rows of one value per column, typed column by column."""
+    cells = [_column_json(spec) for spec in schema.inputs]
+    row = {"type": "array", "prefixItems": cells, "items": False, "minItems": len(cells)}
+    return {"type": "array", "items": row, "minItems": 1}
+
+
+#: JSON integers must fit the column (a wider one is parsed as a float, which an integer column refuses).
+_INT_BOUNDS = {"integer": 2**31, "long": 2**63}
+
+
+def _column_json(spec: Any) -> dict[str, Any]:
+    """One column's JSON value; null only for an optional column whose type has a missing value."""
+    item = dict(_JSON_TYPES[spec.type.value])
+    bound = _INT_BOUNDS.get(spec.type.value)
+    if bound is not None:  # (JSON Schema also calls 2.0 an integer; the server wants it written 2)
+        item.update(minimum=-bound, maximum=bound - 1, description="an integer written without a fraction")
+    if not spec.required and spec.type.value in ("double", "float", "string"):
+        item = {"anyOf": [item, {"type": "null"}]}
+    return item
+
+
+def csv_schema(ctx: ServingContext) -> dict[str, Any]:
+    """The ``text/csv`` body: a header of the signature's columns, then rows of their values."""
+    schema = ctx.input_schema
+    body: dict[str, Any] = {"type": "string", "minLength": 1}
+    if schema is None or schema.is_tensor_spec or not schema.has_input_names:
+        return body
+    names = [str(s.name) for s in schema.inputs]
+    cells = [_CSV_VALUES.get(s.type.value) for s in schema.inputs]
+    if any(c is None for c in cells) or not all(n.isidentifier() for n in names):
+        return body
+    row = ",".join(cells)  # type: ignore[arg-type]
+    body["pattern"] = "^" + ",".join(names) + "\\n(" + row + "\\n){1,20}$"
+    return body
 
 
 def invocations_schema(ctx: ServingContext) -> dict[str, Any]:
@@ -52,34 +113,49 @@ def invocations_schema(ctx: ServingContext) -> dict[str, Any]:
         ]  # fmt: skip
     elif schema.is_tensor_spec:
         if schema.has_input_names:
-            tensors = {s.name: _nested(_dtype_json(s.dtype), len(s.shape)) for s in schema.inputs}
-            value: dict[str, Any] = {"type": "object", "properties": tensors, "required": list(tensors)}
+            tensors = {s.name: _nested(_dtype_json(s.dtype), s.shape) for s in schema.inputs}
+            value: dict[str, Any] = {"type": "object", "properties": tensors, "required": list(tensors),
+                                     "additionalProperties": False}  # fmt: skip
+            rows = {s.name: _nested(_dtype_json(s.dtype), s.shape[1:]) for s in schema.inputs}
+            row: dict[str, Any] = {"type": "object", "properties": rows, "required": list(rows),
+                                   "additionalProperties": False}  # fmt: skip
             formats = [
                 _format("inputs", value),
-                _format("instances", {"type": "array", "items": {"type": "object"}}),
+                _format("instances", {"type": "array", "items": row, "minItems": 1}),
             ]
         else:
             spec = schema.inputs[0]
-            value = _nested(_dtype_json(spec.dtype), len(spec.shape))
+            value = _nested(_dtype_json(spec.dtype), spec.shape)
             formats = [_format("inputs", value), _format("instances", value)]
     else:
         props = {}
         for i, spec in enumerate(schema.inputs):
             props[str(spec.name if spec.name is not None else i)] = dict(_JSON_TYPES[spec.type.value])
         required = [str(n) for n in schema.required_input_names()]
-        row_items = list(props.values())
+        names = list(props)
+        columns: dict[str, Any] = {"type": "array", "items": {"type": "string", "enum": names}}
+        if schema.has_input_names:  # in signature order, one name per value of a row
+            columns.update(
+                prefixItems=[{"const": n} for n in names], minItems=len(names), maxItems=len(names)
+            )
         split = {
             "type": "object",
-            "properties": {
-                "columns": {"type": "array", "items": {"type": "string", "enum": list(props)}},
-                "data": {"type": "array", "items": {"type": "array", "prefixItems": row_items}},
-                "index": {"type": "array"},
-            },
-            "required": ["data"],
+            "properties": {"columns": columns, "data": _rows(schema)},
+            "required": ["columns", "data"] if schema.has_input_names else ["data"],
+            "additionalProperties": False,
         }
+        # records name every required column (an optional one missing from some records
+        # would be a missing value, which only some column types have)
+        record = {n: _column_json(s) for n, s in zip(names, schema.inputs) if s.required}
         records = {
             "type": "array",
-            "items": {"type": "object", "properties": props, "required": required},
+            "items": {
+                "type": "object",
+                "properties": record,
+                "required": required,
+                "additionalProperties": False,
+            },
+            "minItems": 1,
         }
         formats = [_format("dataframe_split", split), _format("dataframe_records", records)]
     if ctx.params_schema is not None:
@@ -105,11 +181,18 @@ def v2_request_schema(ctx: ServingContext) -> dict[str, Any]:
     tensor = {
         "type": "object",
         "properties": {
-            "name": {"type": "string", **({"enum": [t["name"] for t in tensors]} if tensors else {})},
+            "name": {
+                "type": "string",
+                "minLength": 1,
+                **({"enum": [t["name"] for t in tensors]} if tensors else {}),
+            },
             "shape": {"type": "array", "items": {"type": "integer", "minimum": 0}},
-            "datatype": {"type": "string"},
+            "datatype": {"type": "string", "enum": list(DATATYPES)},
             "data": {"type": "array"},
-            "parameters": {"type": "object"},
+            "parameters": {
+                "type": "object",
+                "properties": {"content_type": {"type": "string", "enum": ["np", "pd", "str", "base64"]}},
+            },
         },
         "required": ["name", "shape", "datatype", "data"],
     }
@@ -171,7 +254,7 @@ def build_openapi(ctx: ServingContext) -> dict[str, Any]:
                     "required": True,
                     "content": {
                         **_json(invocations_schema(ctx)),
-                        "text/csv": {"schema": {"type": "string"}},
+                        "text/csv": {"schema": csv_schema(ctx)},
                         "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
                     },
                 },

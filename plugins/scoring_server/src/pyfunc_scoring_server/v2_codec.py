@@ -232,7 +232,9 @@ def _frame(tensors: list[tuple[str, Any, str | None]]) -> Any:
     length = None
     for name, value, _ in tensors:
         if hasattr(value, "ndim"):
-            if value.ndim == 2 and value.shape[1] == 1:
+            if value.ndim == 0:  # shape []: one value
+                value = value.reshape(1)
+            elif value.ndim == 2 and value.shape[1] == 1:
                 value = value[:, 0]
             elif value.ndim > 1:
                 value = list(value)
