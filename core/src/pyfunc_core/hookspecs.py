@@ -128,7 +128,8 @@ def select_flavor(model: ModelDirectory, registry: FlavorRegistry) -> Flavor | N
     """Choose the flavor that loads ``model``; stops at the first non-None result.
 
     The core's own implementation runs last and looks up the ``loader_module`` of the
-    model's ``python_function`` flavor among the registered flavors' ``loader_modules``.
+    model's ``python_function`` flavor among the registered flavors' ``loader_modules``,
+    then maps ``mlflow.<name>`` to the flavor registered as ``<name>``.
     Implement this only to claim model directories that it would not recognise (for
     example ones written by another tool); return ``None`` for every other model.
     """
