@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import pytest
 import sklearn
-import sklearn.compose
 import yaml
 
 import pyfunc_core
@@ -16,20 +16,32 @@ import pyfunc_sklearn
 from pyfunc_core.errors import InvalidParameterError
 
 TREE = ["sklearn.tree._tree.Tree"]
-# scikit-learn 1.5 and 1.6 keep a ColumnTransformer's remainder columns in a list subclass
-# that skops does not trust by default.
-REMAINDER = (
-    ["sklearn.compose._column_transformer._RemainderColsList"]
-    if hasattr(sklearn.compose._column_transformer, "_RemainderColsList")
-    else None
-)
+
+
+def _existing(*names: str) -> list[str]:
+    """Those of ``names`` (``module.Class``) this scikit-learn has."""
+    found = []
+    for name in names:
+        module, _, attr = name.rpartition(".")
+        try:
+            if hasattr(importlib.import_module(module), attr):
+                found.append(name)
+        except ImportError:
+            continue
+    return found
+
+
+# Types skops does not trust by default that only some scikit-learn versions write: the
+# gradient-boosting loss object before 1.4, a ColumnTransformer's remainder list in 1.5-1.6.
+GB_LOSS = _existing("sklearn.ensemble._gb_losses.LeastSquaresError")
+REMAINDER = _existing("sklearn.compose._column_transformer._RemainderColsList") or None
 FORMATS = ["cloudpickle", "pickle", "skops"]
 
 # name -> (estimator attribute, training data attribute, skops trusted types)
 KINDS = {
     "logreg": ("logreg", "X", None),
     "forest": ("forest", "X", TREE),
-    "gbr": ("gbr", "X", TREE),
+    "gbr": ("gbr", "X", TREE + GB_LOSS),
     "kmeans": ("kmeans", "X", None),
     "pipeline": ("pipeline", "mixed", REMAINDER),
 }
