@@ -63,7 +63,10 @@ def ragged_row(body: bytes) -> tuple[int, int, int] | None:
         import csv
 
         rows = csv.reader(io.StringIO(body.decode("utf-8", "replace"), newline=""))
-        counts = [(rows.line_num, len(row)) for row in rows if row]
+        try:
+            counts = [(rows.line_num, len(row)) for row in rows if row]
+        except csv.Error:  # (a NUL byte, before Python 3.11): pandas words the parse error
+            return None
     else:
         lines = body.rstrip(b"\r\n").split(b"\n")
         commas = list(map(bytes.count, lines, repeat(b",", len(lines))))
