@@ -24,9 +24,9 @@ if [ "$mode" = lowest ]; then
     resolution=lowest-direct # only our direct dependencies at their floor; what they pull in, newest
 fi
 
-# What the three suites import beyond the distributions' own dependencies; bounded below so
-# that the lowest mode does not reach back to ancient releases of them.
-TEST_REQUIREMENTS=("pytest>=8" "requests>=2.31")
+# The test tools: dev/requirements.txt less what only the other plugins' suites or the
+# development venv need (pinned or bounded below there, so the lowest mode stays sane).
+NOT_HERE='^[[:space:]]*(tensorflow-cpu|xgboost|lightgbm|ruff|build|virtualenv|uv)([^a-zA-Z0-9_.-]|$)'
 DISTRIBUTIONS=(-e "./core[fast,parquet]" -e ./plugins/scoring_server -e ./plugins/sklearn)
 
 find_python() {
@@ -58,7 +58,8 @@ fi
 stamp=$( {
     echo "$python"
     "$python" -VV
-    echo "$mode ${TEST_REQUIREMENTS[*]} ${DISTRIBUTIONS[*]}"
+    echo "$mode ${DISTRIBUTIONS[*]}"
+    grep -vE "$NOT_HERE" dev/requirements.txt
     cat core/pyproject.toml plugins/scoring_server/pyproject.toml plugins/sklearn/pyproject.toml "$self"
 } | sha256sum | cut -d' ' -f1)
 
@@ -67,13 +68,16 @@ if [ -f "$venv/.pyfunc-stamp" ] && [ "$(cat "$venv/.pyfunc-stamp")" = "$stamp" ]
 else
     echo "python-venv: building $venv from $python ($mode)" >&2
     rm -rf "$venv"
+    reqs=$(mktemp)
+    trap 'rm -f "$reqs"' EXIT
+    grep -vE "$NOT_HERE" dev/requirements.txt >"$reqs"
     if [ -n "$uv" ]; then
         # --seed: pip in the venv, which some tests run to build wheels.
         UV_PYTHON_DOWNLOADS=never "$uv" venv -q --seed --python "$python" "$venv"
-        "$uv" pip install -q --python "$venv/bin/python" --resolution "$resolution" "${DISTRIBUTIONS[@]}" "${TEST_REQUIREMENTS[@]}"
+        "$uv" pip install -q --python "$venv/bin/python" --resolution "$resolution" "${DISTRIBUTIONS[@]}" -r "$reqs"
     else
         "$python" -m venv "$venv"
-        "$venv/bin/python" -m pip install -q "${DISTRIBUTIONS[@]}" "${TEST_REQUIREMENTS[@]}"
+        "$venv/bin/python" -m pip install -q "${DISTRIBUTIONS[@]}" -r "$reqs"
     fi
     "$venv/bin/python" -m compileall -q core/src plugins/scoring_server/src plugins/sklearn/src >/dev/null
     echo "$stamp" >"$venv/.pyfunc-stamp"
