@@ -101,8 +101,13 @@ def test_formats_example_is_a_whole_flavor_under_60_lines(tmp_path, monkeypatch,
     module.save_model(forest, tmp_path / "skops", skops_trusted_types=tree, input_example=X[:2])
     module.save_model(forest, tmp_path / "pickled", "cloudpickle")
     for name in ("skops", "pickled"):
-        assert pyfunc_core.load_model(tmp_path / name).predict(X[:5]).tolist() == forest.predict(X[:5]).tolist()
-    assert "format:       skops (model.skops): safety check passed" in pyfunc_cli("info", "-m", str(tmp_path / "skops")).output
+        assert (
+            pyfunc_core.load_model(tmp_path / name).predict(X[:5]).tolist() == forest.predict(X[:5]).tolist()
+        )
+    assert (
+        "format:       skops (model.skops): safety check passed"
+        in pyfunc_cli("info", "-m", str(tmp_path / "skops")).output
+    )
     assert "flavors: tinyskl (formats: skops, cloudpickle, pickle, joblib)" in pyfunc_cli("plugins").output
 
     mlmodel = tmp_path / "skops" / "MLmodel"

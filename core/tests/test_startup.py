@@ -8,7 +8,19 @@ import sys
 
 import pytest
 
-HEAVY = ("sklearn", "tensorflow", "torch", "pyspark", "docker", "keras", "xgboost", "lightgbm", "skops", "joblib", "scipy")
+HEAVY = (
+    "sklearn",
+    "tensorflow",
+    "torch",
+    "pyspark",
+    "docker",
+    "keras",
+    "xgboost",
+    "lightgbm",
+    "skops",
+    "joblib",
+    "scipy",
+)
 
 # Runs the real CLI entry point with every installed plugin, then reports sys.modules.
 PROBE = """
