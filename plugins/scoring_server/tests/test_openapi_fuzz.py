@@ -30,6 +30,14 @@ from pyfunc_core.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 EXAMPLES = 25
+#: Distinct schema-invalid requests sent (schemathesis' negative mode), for the test report.
+NEGATIVE: set[str] = set()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_negative() -> Any:
+    yield
+    print(f"\n[openapi fuzz] {len(NEGATIVE)} distinct schema-invalid requests")
 
 
 class Rows(PythonModel):
@@ -73,6 +81,8 @@ def run_operation(operation: Any, mode: Any, media_type: str | None) -> list[str
               suppress_health_check=list(HealthCheck))  # fmt: skip
     def exercise(case: Any) -> None:
         checks = [not_a_server_error]
+        if mode == GenerationMode.NEGATIVE:
+            NEGATIVE.add(repr((operation.label, case.media_type, case.path_parameters, case.body)))
         if mode == GenerationMode.POSITIVE and operation.path == "/invocations":
             # JSON, and CSV where the document gives its grammar (Parquet has none in JSON Schema)
             schema = content.get(case.media_type, {}).get("schema", {})

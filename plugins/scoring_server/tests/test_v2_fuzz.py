@@ -33,6 +33,16 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 
+#: Bodies that were refused (one of our errors), for the count in the test report.
+REFUSED: set[bytes] = set()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def report_refused() -> Any:
+    yield
+    print(f"\n[v2 fuzz] {len(REFUSED)} distinct refused bodies")
+
+
 SCHEMAS = {
     "none": None,
     "columns": Schema([ColSpec("double", "a"), ColSpec("double", "b")]),
@@ -101,6 +111,7 @@ def decode_and_enforce(body: bytes, schema: Schema | None) -> None:
         except PyfuncError as exc:
             assert exc.http_status < 500, exc
             assert len(exc.message.encode()) < 1000, exc.message
+            REFUSED.add(body)
 
 
 @FUZZ

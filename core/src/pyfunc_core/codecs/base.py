@@ -105,14 +105,12 @@ class ColumnIndexCache:
         self._lock = threading.Lock()
 
     def get(self, columns: Sequence[Any]) -> Any:
-        """The cached Index for ``columns`` (a fresh one when it should not be kept)."""
+        """The cached Index for ``columns`` (a fresh one when it should not be kept); TypeError
+        when a label is unhashable."""
         import pandas as pd
 
         key = tuple(columns)
-        try:
-            found = self._entries.get(key)
-        except TypeError:  # unhashable labels: pandas refuses them later, with its own message
-            return list(columns)
+        found = self._entries.get(key)  # TypeError for unhashable labels: the caller's to word
         if found is not None:
             return found
         index = pd.Index(list(columns))

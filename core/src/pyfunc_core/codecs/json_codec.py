@@ -149,15 +149,17 @@ def _dataframe_split(value: Any, schema: Schema | None, literals: bool = True) -
     data, columns, index = value["data"], value.get("columns"), value.get("index")
     if not isinstance(data, list):
         raise InvalidInputError("dataframe_split 'data' must be a list of rows")
-    if columns is not None and not (isinstance(columns, list) and all(map(_is_label, columns))):
+    if columns is not None and not isinstance(columns, list):
         raise InvalidInputError("dataframe_split 'columns' must be a list of names (strings or numbers)")
-    if index is not None and not (isinstance(index, list) and all(map(_is_label, index))):
-        raise InvalidInputError("dataframe_split 'index' must be a list of labels (strings or numbers)")
     if columns is None and schema is not None and not schema.is_tensor_spec:
         columns = schema.input_names()
     fast = _fast_block(data, columns, index, schema, literals)
     if fast is not None:
         return fast
+    if columns is not None and not all(map(_is_label, columns)):
+        raise InvalidInputError("dataframe_split 'columns' must be a list of names (strings or numbers)")
+    if index is not None and not (isinstance(index, list) and all(map(_is_label, index))):
+        raise InvalidInputError("dataframe_split 'index' must be a list of labels (strings or numbers)")
     if data and columns is not None and len(columns) == 1 and not isinstance(data[0], list):
         data = [[v] for v in data]
     _check_rectangular(data, columns)
@@ -210,11 +212,15 @@ def _fast_block(
         return None
     if literals and any(v is True or v is False for row in rows for v in row):
         return None
+    try:
+        labels = column_indexes.get(columns)
+    except TypeError:  # unhashable labels: the general path words the error
+        return None
     if block.dtype != dtype:
         if not (np.can_cast(block.dtype, dtype, "safe") or block.dtype.kind in "iu"):
             return None  # the general path reports the offending column
         block = block.astype(dtype)
-    return pd.DataFrame(block, columns=_column_index(columns), copy=False)
+    return pd.DataFrame(block, columns=labels, copy=False)
 
 
 def _column_index(columns: list[Any]) -> Any:

@@ -44,6 +44,8 @@ class AccessLog:
             return
         if not path.isprintable():  # PATH_INFO is percent-decoded: no forged log lines
             path = path.encode("unicode_escape").decode("ascii")
+        if len(method) > 16 or not method.isprintable():  # any token is a method to waitress
+            method = method[:16].encode("unicode_escape").decode("ascii") + "..."
         now = int(time.time())
         if now != self._second:  # the timestamp text changes once a second
             self._second = now
