@@ -6,9 +6,10 @@ and the request gets 504 while the server keeps serving. Every job carries its r
 deadline: a job whose deadline passed while it was queued is dropped before it starts (its
 slot gets :class:`Expired`), and a request that gave up waiting takes its queued job out of
 the backlog (:meth:`DirectRunner.abandon`), so abandoned requests never delay fresh ones.
-Each runner keeps a moving average of its predict calls' durations and its live backlog,
-from which :meth:`DirectRunner.estimate` tells how long a new job would wait to start (the
-basis of load shedding in :mod:`.context`).
+Each runner keeps its recent predict calls' durations (their median is the typical one: a
+rare slow request does not make every request look slow) and its live backlog, from which
+:meth:`DirectRunner.estimate` tells how long a new job would wait to start (the basis of
+load shedding in :mod:`.context`).
 
 :class:`BatchRunner` merges concurrent requests whose inputs are compatible (same columns
 and dtypes, or same trailing tensor shape, and equal params) into one ``predict`` call, up
@@ -24,6 +25,7 @@ import logging
 import queue
 import threading
 import time
+from collections import deque
 from time import perf_counter
 from typing import Any, Callable
 
@@ -31,16 +33,17 @@ logger = logging.getLogger("pyfunc_scoring_server.batching")
 
 Predict = Callable[[Any, Any], Any]
 
-#: Weight of the newest predict duration in the moving average.
-_EWMA_WEIGHT = 0.3
+#: How many recent predict durations the typical duration is the median of.
+_SAMPLES = 15
 
 
 class Expired(Exception):
     """The job's request was past its deadline before its prediction started."""
 
 
-def _ewma(average: float | None, seconds: float) -> float:
-    return seconds if average is None else average + _EWMA_WEIGHT * (seconds - average)
+def _median(durations: deque[float]) -> float | None:
+    ordered = sorted(durations)
+    return ordered[len(ordered) // 2] if ordered else None
 
 
 _QUEUED, _TAKEN, _ABANDONED = 0, 1, 2
@@ -88,8 +91,7 @@ class DirectRunner:
         self._concurrency = threads
         self._pending = 0  # submitted and neither finished nor abandoned while queued
         self._pending_lock = threading.Lock()
-        #: Moving average of predict durations in seconds (None until one was timed).
-        self.predict_seconds: float | None = None
+        self._durations: deque[float] = deque(maxlen=_SAMPLES)
         self._since = [0.0] * threads  # per thread: perf_counter() when its predict started, or 0
         self._threads = [
             threading.Thread(target=self._work, args=(i,), name=f"predict-{i}", daemon=True)
@@ -118,14 +120,19 @@ class DirectRunner:
                 slot.state = _ABANDONED
                 self._pending -= 1
 
+    @property
+    def predict_seconds(self) -> float | None:
+        """The typical (median) recent predict duration; None before one finished."""
+        return _median(self._durations)
+
     def estimate(self) -> tuple[float, float] | None:
         """(seconds before a job submitted now starts, seconds a predict takes); None: unknown.
 
-        A predict is taken to last the moving average of finished ones, and at least as long
-        as the longest running one has run so far."""
+        Before any predict finished, one is taken to last at least as long as the longest
+        running one has run so far."""
         ahead = self._pending - self._concurrency + 1  # jobs that must start before it, past free threads
         longest = self.busy_for()
-        per = max(self.predict_seconds or 0.0, longest)
+        per = self.predict_seconds or longest
         if ahead <= 0:
             return 0.0, per
         if not per:
@@ -160,7 +167,7 @@ class DirectRunner:
                 except BaseException as exc:
                     job.slot.set(error=exc)
                 self._since[index] = 0.0
-                self.predict_seconds = _ewma(self.predict_seconds, perf_counter() - started)
+                self._durations.append(perf_counter() - started)
             with self._pending_lock:
                 self._pending -= 1
             job = None  # an idle thread must not keep the last request's data alive
@@ -190,8 +197,7 @@ class BatchRunner:
         self._running = False
         self._since = 0.0  # perf_counter() when the running batch started, or 0
         self._lock = threading.Lock()
-        #: Moving average of batched predict calls' durations in seconds.
-        self.predict_seconds: float | None = None
+        self._durations: deque[float] = deque(maxlen=_SAMPLES)
         self._thread = threading.Thread(target=self._loop, name="batcher", daemon=True)
         self._thread.start()
 
@@ -219,11 +225,16 @@ class BatchRunner:
                 slot.state = _ABANDONED
                 self._queued_rows -= slot.rows
 
+    @property
+    def predict_seconds(self) -> float | None:
+        """The typical (median) recent batch duration; None before one finished."""
+        return _median(self._durations)
+
     def estimate(self) -> tuple[float, float] | None:
         """(seconds before a job submitted now starts, seconds a batch takes); None: unknown."""
-        longest = self.busy_for()
-        per = max(self.predict_seconds or 0.0, longest)
         full_batches = self._queued_rows // self._max_rows
+        longest = self.busy_for()
+        per = self.predict_seconds or longest
         if not self._running and not full_batches:
             return 0.0, per
         if not per:
@@ -278,7 +289,7 @@ class BatchRunner:
             started = self._since = perf_counter()
             if batch:
                 self._run(batch)
-                self.predict_seconds = _ewma(self.predict_seconds, perf_counter() - started)
+                self._durations.append(perf_counter() - started)
             self._running, self._since = False, 0.0
             first = job = batch = None  # nothing of the last batch stays alive while idle
 

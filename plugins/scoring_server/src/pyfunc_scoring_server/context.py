@@ -77,6 +77,7 @@ class ServingContext:
         self.params_schema = model.metadata.get_params_schema()
         self.ready = True
         self.draining = False
+        self._shed_count, self._shed_logged_at = 0, -1.0
         self._in_flight = 0
         self._lock = threading.Lock()
         predict = model.predict_prepared
@@ -157,14 +158,34 @@ class ServingContext:
             return
         wait, per = estimate
         if wait and waited + wait + per > self.timeout:
-            logger.warning(
-                "shedding load: %.1fs of queued predictions ahead (timeout %gs)", wait, self.timeout
-            )
-            raise Overloaded(
-                f"The server is overloaded: about {wait:.1f}s of queued predictions are ahead of this "
-                f"request, more than its {self.timeout:g}s timeout allows; retry later",
-                max(1, math.ceil(wait)),
-            )
+            raise Overloaded(*self._shed(wait))
+
+    def shed_queued(self, queued: int, threads: int) -> tuple[str, int] | None:
+        """For a request about to wait behind ``queued`` others for one of ``threads`` busy
+        request threads: (message, Retry-After seconds) when it could not finish in time.
+
+        Called by the transport's I/O thread: cheap, and never raises."""
+        estimate = self.runner.estimate()
+        if estimate is None or not estimate[1]:  # nothing timed yet
+            return None
+        wait, per = estimate
+        wait += -(-queued // threads) * per  # the requests queued ahead take rounds of the threads
+        if wait + per <= self.timeout:
+            return None
+        return self._shed(wait)
+
+    def _shed(self, wait: float) -> tuple[str, int]:
+        self._shed_count += 1
+        now = perf_counter()
+        if now - self._shed_logged_at >= 1.0:  # one line a second under overload, not one a request
+            logger.warning("shedding load: %d requests refused (503), about %.1fs of work ahead (timeout %gs)",
+                           self._shed_count, wait, self.timeout)  # fmt: skip
+            self._shed_count, self._shed_logged_at = 0, now
+        message = (
+            f"The server is overloaded: about {wait:.1f}s of queued predictions are ahead of this "
+            f"request, more than its {self.timeout:g}s timeout allows; retry later"
+        )
+        return message, max(1, math.ceil(wait))
 
     def _late(self, message: str) -> DeadlineExceeded:
         logger.warning("request exceeded the %ss timeout", self.timeout)

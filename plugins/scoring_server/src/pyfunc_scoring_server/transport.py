@@ -10,11 +10,18 @@ that time as ``pyfunc.arrived``, from which the request's deadline counts (time 
 waitress's queue included). A worker holds at most ``max_connections`` connections: at the
 cap it closes the longest-idle ones (no request in progress, nothing left to send) so that a
 flood of idle or slow clients cannot keep health checks and real requests out.
+
+Load shedding at the door: when every request thread is busy, a request about to join
+waitress's queue is first weighed by ``shed(queued, threads)`` (see
+:meth:`.context.ServingContext.shed_queued`); one that could not be served within
+``--timeout`` is answered 503 with ``Retry-After`` right away by a small thread of its own,
+instead of waiting in the queue for its 504.
 """
 
 from __future__ import annotations
 
 import logging
+import queue
 import socket
 import threading
 import time
@@ -27,6 +34,7 @@ from waitress.channel import HTTPChannel
 from waitress.parser import HTTPRequestParser
 from waitress.server import create_server
 from waitress.task import ErrorTask, WSGITask
+from waitress.utilities import Error
 
 from pyfunc_core.errors import clip
 from pyfunc_scoring_server.responses import STATUS_ERROR_CODES, request_id, too_large
@@ -42,6 +50,15 @@ ARRIVED = "pyfunc.arrived"
 MAX_CONNECTIONS = 1000
 #: Fraction of the cap closed at once when a worker reaches it (amortizes the scan).
 _EVICT_FRACTION = 0.05
+
+
+class _Overloaded(Error):
+    code = 503
+    reason = "Service Unavailable"
+
+    def __init__(self, body: str, retry_after: int) -> None:
+        super().__init__(body)
+        self.retry_after = retry_after
 
 
 class _Parser(HTTPRequestParser):
@@ -89,11 +106,15 @@ class _JsonErrorTask(ErrorTask):
         else:
             message = f"{error.reason}: {clip(str(error.body))}"
         body = orjson.dumps({"error_code": STATUS_ERROR_CODES.get(code, "BAD_REQUEST"), "message": message})
+        if isinstance(error, _Overloaded) and (getattr(self.request, "path", None) or "").startswith("/v2/"):
+            body = orjson.dumps({"error": message})  # the V2 routes' own error shape
         self.status = f"{code} {error.reason}"
         request = self.request
         rid = request_id({"HTTP_X_REQUEST_ID": request.headers.get("X_REQUEST_ID")})
         self.response_headers.append(("Content-Type", "application/json"))
         self.response_headers.append(("X-Request-ID", rid))
+        if isinstance(error, _Overloaded):
+            self.response_headers.append(("Retry-After", str(error.retry_after)))
         hook = getattr(self.channel.server, "pyfunc_error_hook", None)
         if hook is not None:
             hook(self.channel.addr, getattr(request, "command", None), getattr(request, "path", None), code,
@@ -138,6 +159,7 @@ class HttpServer:
         balance: WorkerSlot | None = None,
         max_connections: int = MAX_CONNECTIONS,
         heartbeat: Callable[[], None] | None = None,
+        shed: Callable[[int, int], tuple[str, int] | None] | None = None,
     ) -> None:
         self._map: dict[int, Any] = {}
         self.max_connections = max(16, min(max_connections, _open_files_limit() - 64))
@@ -166,6 +188,29 @@ class HttpServer:
         # errors waitress answers itself (body too large, malformed HTTP) still get logged
         self.server.pyfunc_error_hook = on_error
         self._watch_loop(balance, heartbeat)
+        if shed is not None:
+            self._shed_at_the_door(shed)
+
+    def _shed_at_the_door(self, shed: Callable[[int, int], tuple[str, int] | None]) -> None:
+        """Weigh each request about to wait in waitress's queue; answer the hopeless ones 503
+        from a thread of their own (the request threads are all busy by then)."""
+        server = self.server
+        dispatcher = server.task_dispatcher
+        queue_task = server.add_task
+        refused: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        threading.Thread(target=_answer_refused, args=(refused,), name="shed", daemon=True).start()
+
+        def add_task(channel: Any) -> None:
+            queued = len(dispatcher.queue)
+            if queued:
+                verdict = shed(queued, max(len(dispatcher.threads), 1))
+                if verdict is not None:
+                    channel.requests[0].error = _Overloaded(*verdict)
+                    refused.put(channel)
+                    return
+            queue_task(channel)
+
+        server.add_task = add_task
 
     def _watch_loop(self, slot: WorkerSlot | None, heartbeat: Callable[[], None] | None) -> None:
         """Hook the listening socket's ``readable``, which waitress asks once per loop turn:
@@ -244,6 +289,16 @@ class HttpServer:
 
     def _close_all(self) -> None:
         wasyncore.close_all(self._map)
+
+
+def _answer_refused(refused: queue.SimpleQueue[Any]) -> None:
+    while True:
+        channel = refused.get()
+        try:
+            channel.service()  # writes the 503 (an error task: no application call)
+        except Exception as exc:
+            logger.warning("answering a shed request failed: %s: %s", type(exc).__name__, exc)
+        channel = None
 
 
 def _open_files_limit() -> int:

@@ -75,6 +75,7 @@ def load_serving_model(options: ServeOptions) -> LoadedModel:
     started = time.perf_counter()
     model = load_model(options.model_path)
     seconds = time.perf_counter() - started
+    import_route_modules()
     # The model and every imported module now live as long as the process: move them out of
     # the collector's generations, so the collections that large request bodies trigger
     # stop rescanning them (a 10,000-row JSON body parses ~30 % faster), and pages shared
@@ -91,12 +92,17 @@ def preload_if_fork_safe(options: ServeOptions) -> LoadedModel | None:
     from pyfunc_core.plugins import get_plugins
 
     flavor = resolve_flavor(ModelDirectory.open(options.model_path), get_plugins())
-    if not flavor.fork_safe:
-        return None
-    loaded = load_serving_model(options)
-    import werkzeug.routing  # noqa: F401  (the V2 routes' router: imported once, not per worker)
+    return load_serving_model(options) if flavor.fork_safe else None
 
-    return loaded
+
+def import_route_modules() -> None:
+    """What the routes import on first use, imported up front (once, before forking, when the
+    model is shared): pandas for the request codecs, werkzeug for the V2 router. The worker's
+    warm-up then finds them loaded, and so do the first requests."""
+    import numpy  # noqa: F401
+    import pandas  # noqa: F401
+    import werkzeug.exceptions
+    import werkzeug.routing  # noqa: F401
 
 
 def run_worker(
@@ -140,6 +146,7 @@ def run_worker(
         on_error=app.transport_error,
         balance=balance,
         heartbeat=_heartbeat(ctx, balance, hung_after(options)) if balance is not None else None,
+        shed=ctx.shed_queued,
     )
 
     def drain(signum: int, frame: object) -> None:
@@ -194,12 +201,10 @@ def _heartbeat(ctx: Any, slot: WorkerSlot, limit: float) -> Callable[[], None]:
 
 
 def request_threads(options: ServeOptions) -> int:
-    """waitress threads: with batching, enough waiting requests to fill a batch (up to 64);
-    without, twice the predict threads, so that requests beyond the busy predict threads are
-    read and, when the backlog would outlast ``--timeout``, refused at once (503)."""
+    """waitress threads: with batching, enough waiting requests to fill a batch (up to 64)."""
     if options.batch_max_size > 0:
         return max(options.threads, min(options.batch_max_size, 64))
-    return 2 * options.threads
+    return options.threads
 
 
 class Supervisor:
