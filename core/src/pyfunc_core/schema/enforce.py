@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from pyfunc_core.errors import InvalidInputError, InvalidParameterError, clip, quote
+from pyfunc_core.schema.composite import is_composite, validate_value
 from pyfunc_core.schema.types import ColSpec, DataType, ParamSchema, ParamSpec, Schema, TensorSpec
 
 logger = logging.getLogger("pyfunc_core.schema")
@@ -25,7 +26,24 @@ def enforce_schema(data: Any, schema: Schema) -> Any:
     """Return ``data`` converted to satisfy ``schema``, or raise :class:`InvalidInputError`."""
     if schema.is_tensor_spec:
         return _enforce_tensors(data, schema)
+    if isinstance(data, dict) and schema.has_input_names and schema.has_composite():
+        return _enforce_request(data, schema)
     return _enforce_columns(_as_dataframe(data, schema), schema)
+
+
+def _enforce_request(data: dict[str, Any], schema: Schema) -> dict[str, Any]:
+    """One request object (a chat or agent request): each declared field checked against its
+    column type and the dict passed on as a dict, as MLflow's chat and agent models take it."""
+    specs: list[ColSpec] = schema.inputs  # type: ignore[assignment]
+    missing = [s.name for s in specs if s.required and data.get(s.name) is None]  # type: ignore[arg-type]
+    if missing:
+        raise InvalidInputError(f"Model is missing inputs {missing}.")
+    out = dict(data)
+    for spec in specs:
+        value = data.get(spec.name)  # type: ignore[arg-type]
+        if value is not None:
+            out[spec.name] = validate_value(spec.type, value, quote(spec.name))  # type: ignore[index]
+    return out
 
 
 # -- column schemas ----------------------------------------------------------------------
@@ -115,7 +133,11 @@ def _enforce_columns(df: Any, schema: Schema) -> Any:
     converted = None
     for position, (spec, dtype) in enumerate(zip(specs, df.dtypes)):
         expected = spec.type.to_numpy()
-        if dtype == expected and spec.type not in (DataType.string, DataType.binary):
+        if (
+            dtype == expected
+            and spec.type not in (DataType.string, DataType.binary)
+            and not is_composite(spec.type)
+        ):
             continue
         column = df.iloc[:, position]
         new = _convert_column(column, spec, expected)
@@ -140,6 +162,11 @@ def _convert_column(col: Any, spec: ColSpec, expected: Any) -> Any:
     dtype = col.dtype
     kind = getattr(dtype, "kind", "O")
     t = spec.type
+    if is_composite(t):
+        values = [None if v is None or _is_nan(v) else validate_value(t, v, f"column {name}") for v in col]
+        if not spec.required or all(v is not None for v in values):
+            return pd.Series(values, index=col.index, name=col.name, dtype=object)
+        raise InvalidInputError(f"Column {name} is required but holds missing values")
     if t in (DataType.string, DataType.binary):
         want = str if t is DataType.string else (bytes, bytearray)
         if isinstance(dtype, pd.StringDtype) and t is DataType.string:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Sequence, Union
 
+from pyfunc_core.schema.composite import is_composite, type_from_dict, type_to_dict
+
 
 class DataType(Enum):
     """MLflow's scalar column types and their numpy equivalents."""
@@ -48,25 +50,27 @@ def _data_type(value: str | DataType) -> DataType:
     try:
         return DataType(value)
     except ValueError:
-        names = ", ".join(t.value for t in DataType)
+        names = ", ".join([*(t.value for t in DataType), "array", "object", "map", "any"])
         raise ValueError(f"unsupported column type {value!r} (expected one of {names})") from None
 
 
 @dataclass(frozen=True)
 class ColSpec:
-    """A named (or positional) column of one scalar type."""
+    """A named (or positional) column of one type: a scalar ``DataType`` or a composite
+    (``Array``, ``Object``, ``Map``, ``AnyType``, see :mod:`.composite`); ``required=False``
+    makes it optional."""
 
-    type: DataType
+    type: Any
     name: str | None = None
     required: bool = True
 
-    def __init__(self, type: str | DataType, name: str | None = None, required: bool = True):
-        object.__setattr__(self, "type", _data_type(type))
+    def __init__(self, type: Any, name: str | None = None, required: bool = True):
+        object.__setattr__(self, "type", type if is_composite(type) else _data_type(type))
         object.__setattr__(self, "name", name)
         object.__setattr__(self, "required", required)
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type.value}
+        out: dict[str, Any] = type_to_dict(self.type)
         if self.name is not None:
             out["name"] = self.name
         out["required"] = self.required
@@ -142,6 +146,10 @@ class Schema:
     def numpy_types(self) -> list[Any]:
         return [s.dtype if isinstance(s, TensorSpec) else s.type.to_numpy() for s in self.inputs]
 
+    def has_composite(self) -> bool:
+        """True when a column is an array, object, map or any (LLM and agent signatures)."""
+        return any(isinstance(s, ColSpec) and is_composite(s.type) for s in self.inputs)
+
     def is_all_numeric(self) -> bool:
         """True for a column schema of numeric types only (the server's fast path)."""
         return not self.is_tensor_spec and all(
@@ -162,7 +170,7 @@ class Schema:
                 ts = item["tensor-spec"]
                 specs.append(TensorSpec(ts["dtype"], ts["shape"], item.get("name")))
             else:
-                specs.append(ColSpec(item["type"], item.get("name"), item.get("required", True)))
+                specs.append(ColSpec(type_from_dict(item), item.get("name"), item.get("required", True)))
         return cls(specs)
 
     def __eq__(self, other: object) -> bool:
