@@ -232,7 +232,10 @@ def test_pip_requirements_and_extra_pip_requirements(tmp_path, models):
 
 
 def test_save_refuses_bad_arguments_and_cleans_up(tmp_path, models):
-    with pytest.raises(InvalidParameterError, match="python_model must be a PythonModel instance, got dict"):
+    with pytest.raises(
+        InvalidParameterError,
+        match=r"python_model must be a PythonModel instance or the path of a \.py file, got dict",
+    ):
         save_model(tmp_path / "x", {"not": "a model"})
     (tmp_path / "full").mkdir()
     (tmp_path / "full" / "file").write_text("x")

@@ -13,8 +13,11 @@ if TYPE_CHECKING:
 
 
 def _load_python_model(model_dir: ModelDirectory):
+    from pyfunc_core.python_model import mlflow_loaders
     from pyfunc_core.python_model.flavor import load
 
+    if model_dir.loader_module in mlflow_loaders.LOADER_MODULES:  # MLflow's own code: its loader runs it
+        return mlflow_loaders.load(model_dir)
     return load(model_dir)
 
 
@@ -30,9 +33,16 @@ def register_flavors(registry: FlavorRegistry) -> None:
         Flavor(
             name="python_model",
             load=_load_python_model,
-            loader_modules=("pyfunc_core.python_model", "mlflow.pyfunc.model"),
+            loader_modules=(
+                "pyfunc_core.python_model",
+                "mlflow.pyfunc.model",
+                "mlflow.pyfunc.loaders.code_model",
+                "mlflow.pyfunc.loaders.chat_model",
+                "mlflow.pyfunc.loaders.chat_agent",
+                "mlflow.pyfunc.loaders.responses_agent",
+            ),
             requirements=("cloudpickle>=2",),
-            description="custom PythonModel subclasses",
+            description="custom PythonModel subclasses, models from code, chat and agent models",
         )
     )
 

@@ -18,7 +18,9 @@ class PyFuncModel:
         self._dir = model_dir
         self._predictor = predictor
         self.flavor = flavor
-        self._input_schema = model_dir.meta.get_input_schema()
+        # a signature from type hints is applied by the model's own input conversion
+        hinted = bool(model_dir.meta.extra.get("is_signature_from_type_hint"))
+        self._input_schema = None if hinted else model_dir.meta.get_input_schema()
         self._params_schema = model_dir.meta.get_params_schema()
         self._takes_params = _accepts_params(predictor.predict)
 

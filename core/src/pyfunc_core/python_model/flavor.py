@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator, Sequence
 
@@ -11,6 +12,9 @@ from pyfunc_core.errors import InvalidParameterError, ModelLoadError
 from pyfunc_core.model.mlmodel import PYFUNC_FLAVOR, ModelDirectory, ModelMeta
 from pyfunc_core.model.save import save_model_directory
 from pyfunc_core.python_model.api import PythonModel, PythonModelContext
+from pyfunc_core.python_model.code_model import run_model_file
+from pyfunc_core.python_model.predictors import fixed_signature, is_streamable
+from pyfunc_core.python_model.type_hints import input_converter, signature_from_type_hints
 
 FLAVOR_NAME = "python_model"
 #: MLflow imports this module and calls its ``_load_pyfunc(path)``: it loads where pyfunc-core is installed.
@@ -23,7 +27,7 @@ ARTIFACTS_DIR = "artifacts"
 
 def save_model(
     path: str | Path,
-    python_model: PythonModel,
+    python_model: PythonModel | str | Path,
     *,
     artifacts: dict[str, str | Path] | None = None,
     code_paths: Sequence[str | Path] | None = None,
@@ -34,21 +38,51 @@ def save_model(
     model_config: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> ModelMeta:
-    """Save a :class:`PythonModel` instance (and its artifacts) as a model directory."""
-    if not isinstance(python_model, PythonModel):
+    """Save a :class:`PythonModel` instance (pickled), or a models-from-code file (a path to
+    a ``.py`` file that calls ``pyfunc_core.set_model``: copied, never pickled), with its
+    artifacts as a model directory.
+
+    Without ``signature``, chat and agent models get their fixed signature, and a model whose
+    ``predict`` has type hints gets its input signature from them.
+    """
+    code_file: Path | None = None
+    if isinstance(python_model, (str, Path)):
+        code_file = Path(python_model)
+        if code_file.suffix != ".py" or not code_file.is_file():
+            raise InvalidParameterError(
+                f"python_model given as a path must name an existing .py file, got '{code_file}'"
+            )
+        with _importable(code_paths):
+            model_obj: Any = run_model_file(code_file, model_config)
+    elif isinstance(python_model, PythonModel):
+        model_obj = python_model
+    else:
         raise InvalidParameterError(
-            f"python_model must be a PythonModel instance, got {type(python_model).__name__}"
+            f"python_model must be a PythonModel instance or the path of a .py file, got {type(python_model).__name__}"
         )
+    fixed = fixed_signature(model_obj)
+    hinted = False
+    if signature is None and fixed is not None:
+        signature = fixed.signature
+    elif signature is None and input_example is None:
+        signature = signature_from_type_hints(model_obj)
+        hinted = signature is not None
+    if fixed is not None:
+        metadata = {"task": fixed.task, **(metadata or {})}
 
     def write(dest: Path) -> dict[str, Any]:
         import cloudpickle
 
-        with open(dest / PICKLE_FILE, "wb") as f:
-            cloudpickle.dump(python_model, f)
-        conf: dict[str, Any] = {
-            "python_model": PICKLE_FILE,
-            "cloudpickle_version": cloudpickle.__version__,
-        }
+        conf: dict[str, Any] = {}
+        if code_file is not None:
+            shutil.copy2(code_file, dest / code_file.name)
+            conf["model_code_path"] = code_file.name
+        else:
+            with open(dest / PICKLE_FILE, "wb") as f:
+                cloudpickle.dump(python_model, f)
+            conf["python_model"] = PICKLE_FILE
+        conf["cloudpickle_version"] = cloudpickle.__version__
+        conf["streamable"] = is_streamable(model_obj)
         if artifacts:
             conf["artifacts"] = _copy_artifacts(dest, artifacts)
         if model_config:
@@ -59,15 +93,16 @@ def save_model(
         context = PythonModelContext(
             {k: str(Path(v).resolve()) for k, v in (artifacts or {}).items()}, model_config
         )
-        python_model.load_context(context)
-        return _PythonModelPredictor(python_model, context).predict(example)
+        if isinstance(model_obj, PythonModel):
+            model_obj.load_context(context)
+        return wrap_model(model_obj, context).predict(example)
 
-    return save_model_directory(
+    meta = save_model_directory(
         path,
         flavor_name=PYFUNC_FLAVOR,
         loader_module=LOADER_MODULE,
         write_model=write,
-        default_requirements=["cloudpickle"],
+        default_requirements=[] if code_file is not None else ["cloudpickle"],
         loader_requirements=[LOADER_DISTRIBUTION],
         code_paths=code_paths,
         signature=signature,
@@ -76,8 +111,28 @@ def save_model(
         pip_requirements=pip_requirements,
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
-        pickled_files=[PICKLE_FILE],
+        pickled_files=[] if code_file is not None else [PICKLE_FILE],
     )
+    if hinted:  # MLflow's marker: inputs are converted to the hinted types, not a DataFrame
+        meta.extra["is_signature_from_type_hint"] = True
+        meta.save(Path(path))
+    return meta
+
+
+@contextmanager
+def _importable(code_paths: Sequence[str | Path] | None) -> Iterator[None]:
+    """``code_paths`` importable while a models-from-code file runs at save time."""
+    import sys
+
+    added = [str(Path(p).resolve().parent) for p in code_paths or []]
+    added = [d for d in dict.fromkeys(added) if d not in sys.path]
+    sys.path[:0] = added
+    try:
+        yield
+    finally:
+        for d in added:
+            if d in sys.path:
+                sys.path.remove(d)
 
 
 def _copy_artifacts(dest: Path, artifacts: dict[str, str | Path]) -> dict[str, dict[str, str]]:
@@ -100,7 +155,7 @@ def _copy_artifacts(dest: Path, artifacts: dict[str, str | Path]) -> dict[str, d
     return out
 
 
-def load_pyfunc(path: str | Path, model_config: dict[str, Any] | None = None) -> _PythonModelPredictor:
+def load_pyfunc(path: str | Path, model_config: dict[str, Any] | None = None) -> Any:
     """MLflow's ``loader_module`` contract: ``mlflow.pyfunc.load_model`` calls
     ``pyfunc_core.python_model._load_pyfunc(model_dir)`` (with the effective ``model_config``
     when there is one) and wraps what it returns, which has ``predict(data, params=None)``."""
@@ -115,19 +170,35 @@ def load_pyfunc(path: str | Path, model_config: dict[str, Any] | None = None) ->
     return load(model_dir, model_config=model_config)
 
 
-def load(model_dir: ModelDirectory, *, model_config: dict[str, Any] | None = None) -> _PythonModelPredictor:
-    """Unpickle the ``PythonModel`` and run its ``load_context``; ``model_config`` replaces the saved one."""
-    import cloudpickle
-
+def load(model_dir: ModelDirectory, *, model_config: dict[str, Any] | None = None) -> Any:
+    """Unpickle the ``PythonModel`` (or run the models-from-code file) and run its
+    ``load_context``; ``model_config`` replaces the saved one."""
     conf = model_dir.pyfunc_conf
-    pickle_path = model_dir.file(conf.get("python_model"), what="python_model pickle")
     artifacts = {}
     for name, entry in (conf.get("artifacts") or {}).items():
         rel = entry.get("path") if isinstance(entry, dict) else entry
         artifacts[name] = str(model_dir.file(rel, what=f"artifact {name!r}"))
+    if model_config is None:  # ours, or MLflow's key for the same thing
+        model_config = conf.get("model_config") or conf.get("config")
+    code_path = conf.get("model_code_path")
+    if code_path:  # MLflow records the file's original path; the copy sits beside MLmodel
+        python_model = run_model_file(
+            model_dir.file(Path(str(code_path)).name, what="model code file"), model_config
+        )
+    else:
+        python_model = _unpickle(model_dir.file(conf.get("python_model"), what="python_model pickle"))
+    context = PythonModelContext(artifacts, model_config)
+    if isinstance(python_model, PythonModel) or callable(getattr(python_model, "load_context", None)):
+        python_model.load_context(context)
+    return wrap_model(python_model, context)
+
+
+def _unpickle(pickle_path: Path) -> Any:
+    import cloudpickle
+
     try:
         with open(pickle_path, "rb") as f:
-            python_model = cloudpickle.load(f)
+            return cloudpickle.load(f)
     except ModuleNotFoundError as exc:
         raise ModelLoadError(
             f"Unpickling {PICKLE_FILE} needs module {exc.name!r}: install it, or save the model "
@@ -135,11 +206,33 @@ def load(model_dir: ModelDirectory, *, model_config: dict[str, Any] | None = Non
         ) from exc
     except Exception as exc:
         raise ModelLoadError(f"{PICKLE_FILE} cannot be unpickled: {type(exc).__name__}: {exc}") from exc
-    if model_config is None:  # ours, or MLflow's key for the same thing
-        model_config = conf.get("model_config") or conf.get("config")
-    context = PythonModelContext(artifacts, model_config)
-    python_model.load_context(context)
+
+
+def wrap_model(python_model: Any, context: PythonModelContext) -> Any:
+    """The predictor of a user's model: chat and agent models convert requests and
+    responses, type-hinted ones convert inputs, plain callables are called."""
+    from pyfunc_core.python_model.predictors import wrap_special
+
+    special = wrap_special(python_model, context)
+    if special is not None:
+        return special
+    if not hasattr(python_model, "predict") and callable(python_model):
+        return _CallablePredictor(python_model)
     return _PythonModelPredictor(python_model, context)
+
+
+class _CallablePredictor:
+    """A plain function named by ``set_model``: ``fn(data)`` or ``fn(data, params)``."""
+
+    def __init__(self, fn: Any):
+        self.python_model = self.raw_model = fn
+        self._call = _bind(fn, PythonModelContext({}, None))
+        self._hints = input_converter(fn)
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        if self._hints is not None:
+            data = self._hints(data)
+        return self._call(data, params)
 
 
 class _PythonModelPredictor:
@@ -148,13 +241,18 @@ class _PythonModelPredictor:
         self.raw_model = python_model
         self.context = context
         self._predict = _bind(python_model.predict, context)
+        self._hints = input_converter(python_model.predict)
         if callable(getattr(python_model, "predict_stream", None)):
             self.predict_stream = self._predict_stream
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        if self._hints is not None:
+            data = self._hints(data)
         return self._predict(data, params)
 
     def _predict_stream(self, data: Any, params: dict[str, Any] | None = None) -> Iterator[Any]:
+        if self._hints is not None:
+            data = self._hints(data)
         return _bind(self.python_model.predict_stream, self.context)(data, params)
 
 

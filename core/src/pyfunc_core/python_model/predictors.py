@@ -1,0 +1,222 @@
+"""Predictors of chat and agent models: fixed signatures, ``metadata.task``, and the request
+dict turned into the class's arguments (a one-row DataFrame too, as MLflow may pass one)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from pyfunc_core.errors import InvalidInputError, PredictionError
+from pyfunc_core.python_model.api import PythonModelContext
+from pyfunc_core.python_model.chat import ChatAgent, ChatModel, ResponsesAgent, new_id
+
+TASK_CHAT = "agent/v1/chat"
+TASK_CHAT_AGENT = "agent/v2/chat"
+TASK_RESPONSES = "agent/v1/responses"
+
+
+@dataclass(frozen=True)
+class FixedSignature:
+    signature: Any
+    task: str
+
+
+def _schemas() -> dict[str, Any]:
+    from pyfunc_core.schema.composite import AnyType, Array, Map, Object, Property
+    from pyfunc_core.schema.signature import ModelSignature
+    from pyfunc_core.schema.types import ColSpec, DataType, Schema
+
+    s, d, n, b = DataType.string, DataType.double, DataType.long, DataType.boolean
+
+    def opt(name: str, t: Any) -> ColSpec:
+        return ColSpec(t, name, required=False)
+
+    def props(required: dict[str, Any], optional: dict[str, Any]) -> Object:
+        return Object([*(Property(k, v) for k, v in required.items()),
+                       *(Property(k, v, False) for k, v in optional.items())])  # fmt: skip
+
+    anything = Map(AnyType())
+    tool_call = props({"id": s, "type": s, "function": props({"name": s, "arguments": s}, {})}, {})
+    message = props({"role": s}, {"content": s, "name": s, "tool_calls": Array(tool_call), "tool_call_id": s})
+    agent_message = props(
+        {"role": s},
+        {"content": s, "name": s, "id": s, "tool_calls": Array(tool_call), "tool_call_id": s,
+         "attachments": Map(s)},
+    )  # fmt: skip
+    context = props({}, {"conversation_id": s, "user_id": s})
+    usage = props({"prompt_tokens": n, "completion_tokens": n, "total_tokens": n}, {})
+    chat = ModelSignature(
+        Schema([ColSpec(Array(message), "messages"), opt("temperature", d), opt("max_tokens", n),
+                opt("stop", Array(s)), opt("n", n), opt("stream", b), opt("top_p", d), opt("top_k", n),
+                opt("frequency_penalty", d), opt("presence_penalty", d), opt("tools", Array(AnyType())),
+                opt("custom_inputs", anything)]),
+        Schema([ColSpec(s, "id"), ColSpec(s, "object"), ColSpec(n, "created"), ColSpec(s, "model"),
+                ColSpec(Array(AnyType()), "choices"), opt("usage", usage), opt("custom_outputs", anything)]),
+    )  # fmt: skip
+    agent = ModelSignature(
+        Schema([ColSpec(Array(agent_message), "messages"), opt("context", context),
+                opt("custom_inputs", anything), opt("stream", b)]),
+        Schema([ColSpec(Array(agent_message), "messages"), opt("finish_reason", s),
+                opt("custom_outputs", anything), opt("usage", usage)]),
+    )  # fmt: skip
+    responses = ModelSignature(
+        Schema([ColSpec(Array(AnyType()), "input"), opt("custom_inputs", anything), opt("context", context),
+                opt("stream", b), opt("temperature", d), opt("max_output_tokens", n),
+                opt("tools", Array(AnyType())), opt("tool_choice", AnyType()), opt("metadata", Map(s)),
+                opt("user", s)]),
+        Schema([ColSpec(props({"output": Array(AnyType()), "object": s},
+                              {"id": s, "created_at": d, "model": s, "status": s, "usage": AnyType(),
+                               "custom_outputs": anything}))]),
+    )  # fmt: skip
+    return {TASK_CHAT: chat, TASK_CHAT_AGENT: agent, TASK_RESPONSES: responses}
+
+
+def fixed_signature(model: Any) -> FixedSignature | None:
+    """The signature and task of a chat or agent model, or None for any other model."""
+    task = _task(model)
+    return None if task is None else FixedSignature(_schemas()[task], task)
+
+
+def _task(model: Any) -> str | None:
+    if isinstance(model, ChatModel):
+        return TASK_CHAT
+    if isinstance(model, ChatAgent):
+        return TASK_CHAT_AGENT
+    if isinstance(model, ResponsesAgent):
+        return TASK_RESPONSES
+    return None
+
+
+def is_streamable(model: Any) -> bool:
+    """Whether the model implements ``predict_stream`` (not only inherits the base's)."""
+    task = _task(model)
+    if task is None:
+        return callable(getattr(model, "predict_stream", None))
+    base = {TASK_CHAT: ChatModel, TASK_CHAT_AGENT: ChatAgent, TASK_RESPONSES: ResponsesAgent}[task]
+    return type(model).predict_stream is not base.predict_stream
+
+
+def wrap_special(model: Any, context: PythonModelContext) -> Any:
+    task = _task(model)
+    if task is None:
+        return None
+    return {TASK_CHAT: _ChatPredictor, TASK_CHAT_AGENT: _AgentPredictor, TASK_RESPONSES: _ResponsesPredictor}[
+        task
+    ](model, context)
+
+
+def request_dict(data: Any) -> dict[str, Any]:
+    """The request as a dict (MLflow hands a one-row DataFrame to some models)."""
+    import pandas as pd
+
+    from pyfunc_core.python_model.type_hints import _plain
+
+    if isinstance(data, pd.DataFrame):
+        if len(data) != 1:
+            raise InvalidInputError(f"A chat or agent request is one object, got {len(data)} rows")
+        return {str(k): _plain(v[0]) for k, v in data.to_dict(orient="list").items() if _present(v[0])}
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"A chat or agent request is a JSON object, got {type(data).__name__}")
+    return data
+
+
+def _present(value: Any) -> bool:
+    return value is not None and not (isinstance(value, float) and value != value)
+
+
+def _dict_result(value: Any, what: str) -> dict[str, Any]:
+    if hasattr(value, "model_dump"):  # a pydantic object from user code
+        value = value.model_dump(exclude_none=True)
+    if not isinstance(value, dict):
+        raise PredictionError(f"The model returned {type(value).__name__}, expected a {what} dict")
+    return value
+
+
+class _Base:
+    streamable = False
+
+    def __init__(self, model: Any, context: PythonModelContext):
+        self.python_model = self.raw_model = model
+        self.context = context
+        if is_streamable(model):
+            self.predict_stream = self._stream
+
+    def _stream(self, data: Any, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        raise NotImplementedError
+
+
+class _ChatPredictor(_Base):
+    def _split(self, data: Any) -> tuple[list[Any], dict[str, Any]]:
+        request = dict(request_dict(data))
+        messages = request.pop("messages", None)
+        if not isinstance(messages, list) or not messages:
+            raise InvalidInputError("A chat request needs a non-empty 'messages' list")
+        request.pop("stream", None)
+        return messages, request
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        messages, rest = self._split(data)
+        out = _dict_result(self.python_model.predict(self.context, messages, rest), "chat completion")
+        out.setdefault("id", new_id("chatcmpl"))
+        out.setdefault("object", "chat.completion")
+        out.setdefault("created", int(time.time()))
+        out.setdefault("model", "")
+        return out
+
+    def _stream(self, data: Any, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        messages, rest = self._split(data)
+        cid, created = new_id("chatcmpl"), int(time.time())
+        for chunk in self.python_model.predict_stream(self.context, messages, rest):
+            chunk = _dict_result(chunk, "chat completion chunk")
+            chunk.setdefault("id", cid)
+            chunk.setdefault("object", "chat.completion.chunk")
+            chunk.setdefault("created", created)
+            chunk.setdefault("model", "")
+            yield chunk
+
+
+class _AgentPredictor(_Base):
+    def _split(self, data: Any) -> tuple[list[Any], Any, Any]:
+        request = request_dict(data)
+        messages = request.get("messages")
+        if not isinstance(messages, list) or not messages:
+            raise InvalidInputError("A chat agent request needs a non-empty 'messages' list")
+        return messages, request.get("context"), request.get("custom_inputs")
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        out = _dict_result(self.python_model.predict(*self._split(data)), "ChatAgentResponse")
+        if not isinstance(out.get("messages"), list):
+            raise PredictionError("The chat agent's response has no 'messages' list")
+        return out
+
+    def _stream(self, data: Any, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        for chunk in self.python_model.predict_stream(*self._split(data)):
+            chunk = _dict_result(chunk, "ChatAgentChunk")
+            if not isinstance(chunk.get("delta"), dict):
+                raise PredictionError("A chat agent chunk has no 'delta' message")
+            yield chunk
+
+
+class _ResponsesPredictor(_Base):
+    def _request(self, data: Any) -> dict[str, Any]:
+        request = dict(request_dict(data))
+        if isinstance(request.get("input"), str):  # a plain string is one user message
+            request["input"] = [{"role": "user", "content": request["input"]}]
+        if not isinstance(request.get("input"), list):
+            raise InvalidInputError("A responses request needs an 'input' list (or string)")
+        return request
+
+    def predict(self, data: Any, params: dict[str, Any] | None = None) -> dict[str, Any]:
+        out = _dict_result(self.python_model.predict(self._request(data)), "ResponsesAgentResponse")
+        if not isinstance(out.get("output"), list):
+            raise PredictionError("The responses agent's response has no 'output' list")
+        out.setdefault("object", "response")
+        return out
+
+    def _stream(self, data: Any, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
+        for event in self.python_model.predict_stream(self._request(data)):
+            event = _dict_result(event, "ResponsesAgentStreamEvent")
+            if not isinstance(event.get("type"), str):
+                raise PredictionError("A responses stream event has no 'type'")
+            yield event
