@@ -52,7 +52,7 @@ def test_model_metadata_comes_from_the_signature(score: Any) -> None:
         {"name": "a", "datatype": "FP64", "shape": [-1]},
         {"name": "b", "datatype": "FP64", "shape": [-1]},
     ]
-    assert meta["outputs"] == [{"name": "output-0", "datatype": "FP64", "shape": [-1]}]
+    assert meta["outputs"] == [{"name": "predict", "datatype": "FP64", "shape": [-1]}]
     assert [p["name"] for p in meta["parameters"]["inference_params"]] == ["multiplier", "sleep"]
     assert score.get("/v2/models/scorer/versions/7").json()["versions"] == ["7"]
 

@@ -19,6 +19,7 @@ from pyfunc_core.codecs.base import input_error
 from pyfunc_core.errors import PredictionError, PyfuncError, clip
 from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Expired, Slot, count_rows
 from pyfunc_scoring_server.heap import HeapTrimmer
+from pyfunc_scoring_server.outputs import ModelOutputs
 from pyfunc_scoring_server.responses import Reply, mlflow_error
 
 if TYPE_CHECKING:
@@ -80,7 +81,9 @@ class ServingContext:
         self._shed_count, self._shed_logged_at = 0, -1.0
         self._in_flight = 0
         self._lock = threading.Lock()
-        predict = model.predict_prepared
+        #: The model's named outputs (V2 ``outputs``), and the predict function the runner calls.
+        self.outputs = ModelOutputs(model)
+        predict = self.outputs.predict
         if options.batch_max_size > 0:
             self.runner: DirectRunner | BatchRunner = BatchRunner(
                 predict, options.batch_max_size, options.batch_max_wait_ms / 1000.0, metrics.observe_batch
@@ -132,6 +135,7 @@ class ServingContext:
             try:
                 request = decode()
                 data, params = self.prepare(request.data, request.params)  # type: ignore[attr-defined]
+                params = self.outputs.with_request(params, getattr(request, "outputs", None))
             except PyfuncError:
                 raise  # (not ``raise exc from exc``: a cycle that would keep the body until a GC)
             except Exception as exc:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from pyfunc_core.errors import PyfuncError, quote
 from pyfunc_scoring_server import __version__
 from pyfunc_scoring_server.context import ServingContext, log_internal
 from pyfunc_scoring_server.invocations import read_body
 from pyfunc_scoring_server.responses import Reply, json_reply, retry_after, stack_of, too_large, v2_error
+from pyfunc_scoring_server.v2_binary import HEADER, HEADER_ENV, encode_raw
 from pyfunc_scoring_server.v2_codec import (
     InferRequest,
     check_content_type,
@@ -18,6 +21,8 @@ from pyfunc_scoring_server.v2_codec import (
 )
 
 SERVER_NAME = "pyfunc-scoring-server"
+#: Protocol extensions this server implements (listed by ``GET /v2``).
+EXTENSIONS = ["binary_tensor_data"]
 
 
 def live(ctx: ServingContext) -> Reply:
@@ -31,7 +36,7 @@ def ready(ctx: ServingContext) -> Reply:
 
 
 def server_metadata(ctx: ServingContext) -> Reply:
-    return json_reply({"name": SERVER_NAME, "version": __version__, "extensions": []})
+    return json_reply({"name": SERVER_NAME, "version": __version__, "extensions": EXTENSIONS})
 
 
 def _unknown_model(name: str) -> Reply:
@@ -52,7 +57,7 @@ def model_metadata(ctx: ServingContext, name: str, version: str | None = None) -
         "versions": [version] if version else [],
         "platform": f"pyfunc-{ctx.model.flavor.name}",
         "inputs": tensor_metadata(ctx.input_schema),
-        "outputs": tensor_metadata(ctx.output_schema, "output"),
+        "outputs": output_metadata(ctx),
     }
     if ctx.input_schema is not None and not ctx.input_schema.is_tensor_spec:
         meta["parameters"] = {"content_type": "pd"}
@@ -62,6 +67,24 @@ def model_metadata(ctx: ServingContext, name: str, version: str | None = None) -
             "inference_params": [p.to_dict() for p in ctx.params_schema.params],
         }
     return json_reply(meta)
+
+
+def output_metadata(ctx: ServingContext) -> list[dict[str, Any]]:
+    """The outputs under the names ``infer`` answers with (see :mod:`.outputs`)."""
+    outputs = ctx.outputs
+    schema = ctx.output_schema
+    if outputs.dtypes:
+        described = []
+        for name, (dtype, shape) in outputs.dtypes.items():
+            entry = {"name": name, "datatype": v2_datatype(dtype), "shape": list(shape)}
+            if name == outputs.default and schema is not None and len(schema.inputs) == 1:
+                entry = {**tensor_metadata(schema)[0], "name": name}
+            described.append(entry)
+        return described
+    described = tensor_metadata(schema, "output")
+    if len(described) == 1:
+        described[0]["name"] = outputs.default
+    return described
 
 
 def tensor_metadata(schema: Any, unnamed: str = "input") -> list[dict[str, Any]]:
@@ -95,30 +118,55 @@ def infer(
     body = read_body(environ, ctx.max_body)
     if body is None:
         return v2_error(413, too_large(ctx.max_body))
+    header_length = environ.get(HEADER_ENV)
 
     def decode() -> InferRequest:
-        check_content_type(environ.get("CONTENT_TYPE"))
-        return decode_infer_request(body, ctx.input_schema)
+        check_content_type(environ.get("CONTENT_TYPE"), binary=header_length is not None)
+        request = decode_infer_request(body, ctx.input_schema, header_length)
+        request.outputs = ctx.outputs.check(request.requested)
+        return request
 
     try:
         request, predictions = ctx.predict(decode, started)
+        outputs, content_type = encode_outputs(
+            predictions, list(request.outputs) if request.outputs else None, ctx.outputs.default
+        )
     except PyfuncError as exc:
         return _error(exc, ctx.debug)
+    except Exception as exc:
+        return _encode_failed(exc, ctx.debug)
+    response: dict[str, Any] = {
+        "model_name": ctx.name,
+        "id": request.id or rid,
+        "parameters": {"content_type": content_type},
+        "outputs": outputs,
+    }
+    if version:
+        response["model_version"] = version
     try:
-        outputs, content_type = encode_outputs(predictions, request.outputs)
-        response: dict[str, Any] = {
-            "model_name": ctx.name,
-            "id": request.id or rid,
-            "parameters": {"content_type": content_type},
-            "outputs": outputs,
-        }
-        if version:
-            response["model_version"] = version
+        if request.binary_all or request.binary:
+            return binary_reply(response, request.binary, request.binary_all)
         return json_reply(response)
     except Exception as exc:
-        log_internal(exc)
-        stack = stack_of(exc) if ctx.debug else None
-        return v2_error(500, f"Failed to encode the predictions: {type(exc).__name__}", stack)
+        return _encode_failed(exc, ctx.debug)
+
+
+def binary_reply(response: dict[str, Any], names: frozenset[str], every: bool) -> Reply:
+    """The response with the chosen outputs' data as raw bytes after the JSON."""
+    chunks = []
+    for output in response["outputs"]:
+        if every or output["name"] in names:
+            raw = encode_raw(output.pop("data"))
+            output["parameters"] = {**output.get("parameters", {}), "binary_data_size": len(raw)}
+            chunks.append(raw)
+    header = orjson.dumps(response, option=orjson.OPT_SERIALIZE_NUMPY)
+    return Reply(200, b"".join([header, *chunks]), "application/octet-stream", [(HEADER, str(len(header)))])
+
+
+def _encode_failed(exc: Exception, debug: bool) -> Reply:
+    log_internal(exc)
+    stack = stack_of(exc) if debug else None
+    return v2_error(500, f"Failed to encode the predictions: {type(exc).__name__}", stack)
 
 
 def _error(exc: PyfuncError, debug: bool) -> Reply:

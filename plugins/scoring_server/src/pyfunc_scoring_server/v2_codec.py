@@ -6,7 +6,8 @@ request level makes a DataFrame with one column per input, ``"np"`` (the default
 input) an ndarray, ``"str"`` on a BYTES input a list of strings, ``"base64"`` bytes. Several
 inputs without ``"pd"`` become a dict of named arrays, except that inputs named after the
 columns of a column signature always become a DataFrame. Any other request parameters are
-the model's inference params.
+the model's inference params. Tensors may also travel as raw bytes after the JSON (the binary
+tensor data extension, :mod:`.v2_binary`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pyfunc_core.codecs import parse_content_type
 from pyfunc_core.codecs.base import column_indexes
 from pyfunc_core.codecs.json_codec import parse_json
 from pyfunc_core.errors import InvalidInputError, UnsupportedContentTypeError, clip, quote
+from pyfunc_scoring_server.v2_binary import binary_size, decode_raw, split_body
 
 if TYPE_CHECKING:
     from pyfunc_core.schema.types import Schema
@@ -42,7 +44,7 @@ DATATYPES: dict[str, str] = {
 }
 _NUMPY_TO_V2 = {v: k for k, v in DATATYPES.items() if k != "BYTES"}
 
-RESERVED_PARAMETERS = ("content_type", "headers")
+RESERVED_PARAMETERS = ("content_type", "headers", "binary_data_output")
 
 
 def v2_datatype(dtype: Any) -> str:
@@ -50,11 +52,14 @@ def v2_datatype(dtype: Any) -> str:
     return _NUMPY_TO_V2.get(str(dtype), "BYTES")
 
 
-def check_content_type(header: str | None) -> None:
-    """V2 bodies are JSON: no Content-Type, or ``application/json`` (charset utf-8 only)."""
+def check_content_type(header: str | None, binary: bool = False) -> None:
+    """V2 bodies are JSON: no Content-Type, or ``application/json`` (charset utf-8 only);
+    with binary tensors after the JSON (``binary``), ``application/octet-stream`` too."""
     if not header:
         return
     mime, params = parse_content_type(header)
+    if binary and mime == "application/octet-stream":
+        return
     if mime != "application/json":
         raise UnsupportedContentTypeError(
             f"The V2 inference endpoint accepts application/json, got {quote(mime)}"
@@ -69,16 +74,31 @@ def check_content_type(header: str | None) -> None:
 
 
 class InferRequest:
-    """A decoded V2 inference request."""
+    """A decoded V2 inference request.
 
-    __slots__ = ("data", "id", "outputs", "params")
+    ``requested`` are the names in ``outputs`` (None: every output); ``binary`` the outputs to
+    answer as raw bytes, ``binary_all`` whether every output is (``binary_data_output``).
+    ``outputs`` is what the runner is asked for (set by the route once checked)."""
 
-    def __init__(self, data: Any, params: dict[str, Any] | None, id: str | None, outputs: list[str] | None):
-        self.data, self.params, self.id, self.outputs = data, params, id, outputs
+    __slots__ = ("binary", "binary_all", "data", "id", "outputs", "params", "requested")
+
+    def __init__(self, data: Any, params: dict[str, Any] | None, id: str | None, requested: list[str] | None,
+                 binary: frozenset[str] = frozenset(), binary_all: bool = False):  # fmt: skip
+        self.data, self.params, self.id, self.requested = data, params, id, requested
+        self.binary, self.binary_all = binary, binary_all
+        self.outputs: tuple[str, ...] | None = None
 
 
-def decode_infer_request(body: bytes, schema: Schema | None) -> InferRequest:
-    """Parse and decode a V2 inference request body; InvalidInputError names what is wrong."""
+def decode_infer_request(
+    body: bytes, schema: Schema | None, header_length: str | None = None
+) -> InferRequest:
+    """Parse and decode a V2 inference request body; InvalidInputError names what is wrong.
+
+    ``header_length`` is the ``Inference-Header-Content-Length`` header: the JSON is that
+    many bytes, binary tensors follow."""
+    raw: memoryview | None = None
+    if header_length is not None:
+        body, raw = split_body(body, header_length)
     payload = parse_json(body)
     if not isinstance(payload, dict):
         raise InvalidInputError("A V2 inference request must be a JSON object with an 'inputs' list")
@@ -91,25 +111,55 @@ def decode_infer_request(body: bytes, schema: Schema | None) -> InferRequest:
     request_id = payload.get("id")
     if request_id is not None and not isinstance(request_id, str):
         raise InvalidInputError("'id' must be a string")
-    outputs = _requested_outputs(payload.get("outputs"))
-    tensors = [decode_tensor(item, i) for i, item in enumerate(inputs)]
+    outputs, binary = _requested_outputs(payload.get("outputs"))
+    binary_all = parameters.get("binary_data_output", False)
+    if not isinstance(binary_all, bool):
+        raise InvalidInputError("'binary_data_output' must be true or false")
+    tensors = []
+    offset = 0
+    for i, item in enumerate(inputs):
+        chunk = None
+        size = binary_size(item, f"{i}") if isinstance(item, dict) else None
+        if size is not None:
+            if raw is None or offset + size > len(raw):
+                raise InvalidInputError(
+                    f"Input {i} says binary_data_size {size}, past the end of the binary data "
+                    f"(send {HEADER_NAME} with the JSON's length)"
+                )
+            chunk = raw[offset : offset + size]
+            offset += size
+        tensors.append(decode_tensor(item, i, chunk))
+    if raw is not None and offset != len(raw):
+        raise InvalidInputError(
+            f"{len(raw) - offset} bytes of binary data follow the inputs' binary_data_size"
+        )
     names = [name for name, _, _ in tensors]
     if len(set(names)) != len(names):
         raise InvalidInputError(f"Duplicate input names in the V2 request: {quote(names)}")
     data = _combine(tensors, parameters.get("content_type"), schema)
     params = {k: v for k, v in parameters.items() if k not in RESERVED_PARAMETERS} or None
-    return InferRequest(data, params, request_id, outputs)
+    return InferRequest(data, params, request_id, outputs, binary, binary_all)
 
 
-def _requested_outputs(outputs: Any) -> list[str] | None:
+HEADER_NAME = "Inference-Header-Content-Length"
+
+
+def _requested_outputs(outputs: Any) -> tuple[list[str] | None, frozenset[str]]:
     if outputs is None:
-        return None
-    if not isinstance(outputs, list) or not all(isinstance(o, dict) and "name" in o for o in outputs):
-        raise InvalidInputError("'outputs' must be a list of objects with a 'name'")
-    return [str(o["name"]) for o in outputs]
+        return None, frozenset()
+    if not isinstance(outputs, list) or not all(
+        isinstance(o, dict) and isinstance(o.get("name"), str) for o in outputs
+    ):
+        raise InvalidInputError("'outputs' must be a list of objects with a 'name' string")
+    binary = set()
+    for o in outputs:
+        parameters = o.get("parameters")
+        if isinstance(parameters, dict) and parameters.get("binary_data") is True:
+            binary.add(o["name"])
+    return [o["name"] for o in outputs], frozenset(binary)
 
 
-def decode_tensor(item: Any, position: int) -> tuple[str, Any, str | None]:
+def decode_tensor(item: Any, position: int, raw: memoryview | None = None) -> tuple[str, Any, str | None]:
     """One V2 input tensor -> (name, ndarray or list of str, input-level content_type)."""
     import numpy as np
 
@@ -128,10 +178,15 @@ def decode_tensor(item: Any, position: int) -> tuple[str, Any, str | None]:
     shape = item.get("shape")
     if not isinstance(shape, list) or not all(type(d) is int and d >= 0 for d in shape):
         raise InvalidInputError(f"Input {label} needs a 'shape' list of non-negative integers")
-    if "data" not in item:
-        raise InvalidInputError(f"Input {label} has no 'data'")
     parameters = item.get("parameters") or {}
     content_type = parameters.get("content_type") if isinstance(parameters, dict) else None
+    if raw is not None:
+        arr = decode_raw(label, datatype, DATATYPES[datatype], shape, raw, content_type)
+        if content_type == "str" and datatype == "BYTES":
+            return name, arr.reshape(-1).tolist(), content_type
+        return name, arr, content_type
+    if "data" not in item:
+        raise InvalidInputError(f"Input {label} has no 'data'")
     data = item["data"]
     if not isinstance(data, list):
         data = [data]
@@ -248,26 +303,38 @@ def _frame(tensors: list[tuple[str, Any, str | None]]) -> Any:
 # -- responses -----------------------------------------------------------------------------
 
 
-def encode_outputs(predictions: Any, wanted: list[str] | None = None) -> tuple[list[dict[str, Any]], str]:
-    """Predictions -> (V2 output tensors, response-level content_type)."""
-    import numpy as np
+def encode_outputs(
+    predictions: Any, wanted: list[str] | None = None, default: str = "predict"
+) -> tuple[list[dict[str, Any]], str]:
+    """Predictions -> (V2 output tensors, response-level content_type).
+
+    An array is the output named ``default``; ``wanted`` picks outputs by name, in its order
+    (InvalidInputError naming the outputs there are when one is missing). Tensor ``data`` is
+    the flat ndarray for numbers (the JSON or binary writer takes it from there)."""
     import pandas as pd
 
     if isinstance(predictions, pd.DataFrame):
         outputs = [_tensor(str(c), predictions[c].to_numpy()) for c in predictions.columns]
         content_type = "pd"
     elif isinstance(predictions, pd.Series):
-        outputs = [_tensor(str(predictions.name or "predict"), predictions.to_numpy())]
+        outputs = [_tensor(str(predictions.name or default), predictions.to_numpy())]
         content_type = "np"
     elif isinstance(predictions, dict):
-        outputs = [_tensor(str(k), np.asarray(v)) for k, v in predictions.items()]
+        outputs = [_tensor(str(k), _as_array(v)) for k, v in predictions.items()]
         content_type = "dict"
     else:
-        outputs = [_tensor("predict", _as_array(predictions))]
+        outputs = [_tensor(default, _as_array(predictions))]
         content_type = "np"
     if wanted:
-        chosen = [o for o in outputs if o["name"] in wanted]
-        outputs = chosen or outputs
+        by_name = {o["name"]: o for o in outputs}
+        missing = [w for w in wanted if w not in by_name]
+        if missing:
+            from pyfunc_scoring_server.outputs import unknown_outputs
+
+            raise unknown_outputs(missing, list(by_name))
+        outputs = [by_name[w] for w in dict.fromkeys(wanted)]
+        if content_type == "dict" and len(outputs) == 1:
+            content_type = "np"
     return outputs, content_type
 
 

@@ -8,6 +8,11 @@ the same thing: always for an estimator fitted on an array, and, for one fitted 
 columns, through a shallow copy without ``feature_names_in_`` when no fitted sub-estimator
 looks at names. Pipelines (a ``ColumnTransformer`` selects columns by name) get a
 DataFrame, built from a plain 2-d array by position when that is what arrives.
+
+Besides ``predict_fn``, the predictor offers the estimator's other methods as named outputs
+(:data:`NAMED_OUTPUTS`, as MLServer's scikit-learn runtime does) through ``outputs()`` and
+``predict_output(name, data)``, the optional predictor methods the scoring server's V2 routes
+use to answer requested outputs.
 """
 
 from __future__ import annotations
@@ -18,6 +23,9 @@ from typing import Any, Callable
 
 from pyfunc_core.errors import InvalidInputError, ModelLoadError
 from pyfunc_sklearn.constants import PREDICT_FUNCTIONS
+
+#: Estimator methods offered as named outputs, when the estimator has them.
+NAMED_OUTPUTS = ("predict", "predict_proba", "decision_function", "transform")
 
 
 class SklearnPredictor:
@@ -48,25 +56,63 @@ class SklearnPredictor:
         self._name_index: Any = None
         #: For an estimator fitted on named columns: the same method minus the name check.
         self._array_method: Callable[[Any], Any] | None = None
+        self._view: Any = None
         if names is not None:
             import pandas as pd
 
             self.feature_names = [str(n) for n in names]
             self._name_index = pd.Index(names)
-            view = _nameless_view(estimator)
-            if view is not None:
-                self._array_method = getattr(view, predict_fn)
+            self._view = _nameless_view(estimator)
+            if self._view is not None:
+                self._array_method = getattr(self._view, predict_fn)
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Call the estimator's ``predict_fn`` on ``data``; ``params`` are not used."""
-        method, data = self._route(data)
+        method, data = self._route(data, self._method, self._array_method)
         try:
             return method(data)
         except (ValueError, TypeError) as exc:
             raise InvalidInputError(f"{self._label} failed on the input: {_first_line(exc)}") from exc
 
-    def _route(self, data: Any) -> tuple[Callable[[Any], Any], Any]:
-        """The method to call and the input in the form it should get."""
+    def outputs(self) -> dict[str, tuple[str, list[int]]]:
+        """The named outputs (``predict_fn`` first) with their dtype and shape."""
+        names = [self.predict_fn] + [
+            n for n in NAMED_OUTPUTS if n != self.predict_fn and callable(getattr(self.raw_model, n, None))
+        ]
+        return {name: self._describe(name) for name in names}
+
+    def predict_output(self, name: str, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """One named output (see :meth:`outputs`) on ``data``; a sparse ``transform`` comes out dense."""
+        if name == self.predict_fn:
+            return self.predict(data)
+        method = getattr(self.raw_model, name, None)
+        if name not in NAMED_OUTPUTS or not callable(method):
+            raise InvalidInputError(f"{type(self.raw_model).__name__} has no output {name!r}")
+        array_method = getattr(self._view, name, None) if self._view is not None else None
+        method, data = self._route(data, method, array_method)
+        try:
+            result = method(data)
+        except (ValueError, TypeError) as exc:
+            label = f"{type(self.raw_model).__name__}.{name}"
+            raise InvalidInputError(f"{label} failed on the input: {_first_line(exc)}") from exc
+        return result.toarray() if hasattr(result, "toarray") else result
+
+    def _describe(self, name: str) -> tuple[str, list[int]]:
+        estimator = self.raw_model
+        classes = getattr(estimator, "classes_", None)
+        n_classes = len(classes) if classes is not None and getattr(classes, "ndim", 0) == 1 else -1
+        if name == "predict":
+            return (str(classes.dtype) if n_classes > 0 else "float64"), [-1]
+        if name in ("predict_proba", "predict_log_proba", "predict_joint_log_proba"):
+            return "float64", [-1, n_classes]
+        if name == "decision_function" and n_classes == 2:
+            return "float64", [-1]
+        return "float64", [-1, n_classes if name == "decision_function" else -1]
+
+    def _route(
+        self, data: Any, method: Callable[[Any], Any], array_method: Callable[[Any], Any] | None
+    ) -> tuple[Callable[[Any], Any], Any]:
+        """The method (or its name-check-free twin) to call and the input in the form it should get."""
         import numpy as np
         import pandas as pd
 
@@ -74,21 +120,21 @@ class SklearnPredictor:
             if self._name_index is None:
                 self._check_width(data)
                 block = _numeric_block(data)
-                return self._method, data if block is None else block
+                return method, data if block is None else block
             frame = self._by_name(data)
-            if self._array_method is not None:
+            if array_method is not None:
                 block = _numeric_block(frame)
                 if block is not None:
-                    return self._array_method, block
-            return self._method, frame
+                    return array_method, block
+            return method, frame
         if isinstance(data, np.ndarray) and data.ndim == 2:
             self._check_width(data)
             if self._name_index is None:
-                return self._method, data
-            if self._array_method is not None and data.dtype.kind in "biuf":
-                return self._array_method, data
-            return self._method, pd.DataFrame(data, columns=self._name_index, copy=False)
-        return self._method, data
+                return method, data
+            if array_method is not None and data.dtype.kind in "biuf":
+                return array_method, data
+            return method, pd.DataFrame(data, columns=self._name_index, copy=False)
+        return method, data
 
     def _by_name(self, data: Any) -> Any:
         """``data`` with the fitted column names, in the fitted order."""

@@ -112,17 +112,37 @@ def _read(model_dir: ModelDirectory) -> Any:
 
 
 class XGBoostPredictor:
-    """Calls ``predict`` (a ``Booster`` on a ``DMatrix``) or ``predict_proba``, checking feature names."""
+    """Calls ``predict`` (a ``Booster`` on a ``DMatrix``) or ``predict_proba``, checking feature names.
+
+    Both are also named outputs (``outputs()``/``predict_output``, the scoring server's V2
+    requested outputs), ``predict_fn`` first."""
 
     def __init__(self, model: Any, predict_fn: str = "predict") -> None:
         self.raw_model = model
         self.predict_fn = predict_fn
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
+        return self.predict_output(self.predict_fn, data, params)
+
+    def outputs(self) -> dict[str, tuple[str, list[int]]]:
+        """``predict_fn``, then the other of ``predict``/``predict_proba`` the model has."""
+        classes = getattr(self.raw_model, "classes_", None)
+        n_classes = len(classes) if classes is not None else -1
+        described = {
+            "predict": (str(classes.dtype) if classes is not None else "float32", [-1]),
+            "predict_proba": ("float32", [-1, n_classes]),
+        }
+        names = [self.predict_fn] + [n for n in PREDICT_FUNCTIONS if n != self.predict_fn]
+        return {n: described[n] for n in names if callable(getattr(self.raw_model, n, None))}
+
+    def predict_output(self, name: str, data: Any, params: dict[str, Any] | None = None) -> Any:
+        """The model's ``name`` method (``predict`` or ``predict_proba``) on ``data``."""
         import xgboost as xgb
 
         model = self.raw_model
-        method = getattr(model, self.predict_fn)
+        method = getattr(model, name, None) if name in PREDICT_FUNCTIONS else None
+        if not callable(method):
+            raise InvalidInputError(f"{type(model).__name__} has no output {name!r}")
         accepted = inspect.signature(method).parameters  # MLflow too drops params predict lacks
         kwargs = {k: v for k, v in (params or {}).items() if k in accepted}
         try:
@@ -132,6 +152,6 @@ class XGBoostPredictor:
         except (ValueError, TypeError, KeyError, xgb.core.XGBoostError) as exc:
             text = str(exc).strip().splitlines()
             raise InvalidInputError(
-                f"{type(model).__name__}.{self.predict_fn} failed on the input: "
+                f"{type(model).__name__}.{name} failed on the input: "
                 f"{type(exc).__name__}: {text[0] if text else ''}"
             ) from exc
