@@ -58,7 +58,9 @@ class EchoResponses(ResponsesAgent):
 
 
 class Counter(ChatAgent):
-    """Streams ``custom_inputs["n"]`` small chunks (the streaming tests and bench)."""
+    """Streams ``custom_inputs["n"]`` small chunks (the streaming tests and bench): ``pause``
+    seconds before each chunk after the first, a failure at chunk ``fail_at``, and the index
+    at which the stream was closed written to the file ``marker``."""
 
     def predict(self, messages, context=None, custom_inputs=None):
         return {"messages": [{"role": "assistant", "content": "done", "id": "c"}]}
@@ -66,15 +68,21 @@ class Counter(ChatAgent):
     def predict_stream(self, messages, context=None, custom_inputs=None):
         import time
 
-        n = int((custom_inputs or {}).get("n", 3))
-        fail_at = (custom_inputs or {}).get("fail_at")
-        pause = float((custom_inputs or {}).get("pause", 0))
-        for i in range(n):
-            if i == fail_at:
-                raise RuntimeError(f"failed at chunk {i}")
-            if pause:
-                time.sleep(pause)
-            yield {"delta": {"role": "assistant", "content": str(i), "id": "c"}}
+        options = custom_inputs or {}
+        n, fail_at, pause = int(options.get("n", 3)), options.get("fail_at"), float(options.get("pause", 0))
+        i = 0
+        try:
+            for i in range(n):
+                if i == fail_at:
+                    raise RuntimeError(f"failed at chunk {i}")
+                if pause and i:
+                    time.sleep(pause)
+                yield {"delta": {"role": "assistant", "content": str(i), "id": "c"}}
+        except GeneratorExit:
+            if options.get("marker"):
+                with open(options["marker"], "w") as f:
+                    f.write(str(i))
+            raise
 
 
 def _text(item):

@@ -10,9 +10,10 @@ from time import perf_counter
 from typing import Any, Callable, Iterable
 
 from pyfunc_core.errors import quote
-from pyfunc_scoring_server import health, v2
+from pyfunc_scoring_server import health, openai_routes, v2
 from pyfunc_scoring_server.access_log import AccessLog
 from pyfunc_scoring_server.context import ServingContext, internal_error
+from pyfunc_scoring_server.gzip_body import MIN_SIZE, BodyError, accepts_gzip, compress, inflate_request
 from pyfunc_scoring_server.invocations import invocations
 from pyfunc_scoring_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
 from pyfunc_scoring_server.responses import (
@@ -23,6 +24,7 @@ from pyfunc_scoring_server.responses import (
     request_id,
     v2_error,
 )
+from pyfunc_scoring_server.streaming import ChunkStream, StreamReply
 from pyfunc_scoring_server.transport import ARRIVED
 
 V2_PREFIX = "/v2"
@@ -68,6 +70,8 @@ class ScoringApp:
             "/version": {"GET": lambda c, e, s, r: health.version(c)},
             "/metrics": {"GET": lambda c, e, s, r: self._metrics()},
             "/openapi.json": {"GET": lambda c, e, s, r: self._openapi_reply()},
+            "/v1/chat/completions": {"POST": lambda c, e, s, r: openai_routes.chat_completions(c, e, s)},
+            "/v1/responses": {"POST": lambda c, e, s, r: openai_routes.responses(c, e, s)},
         }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
@@ -84,13 +88,16 @@ class ScoringApp:
             reply, endpoint = internal_error(exc, ctx.debug), "error"
         finally:
             ctx.leave()
+        if isinstance(reply, StreamReply):
+            return self._stream(reply, start_response, environ, method, path, endpoint, started, rid)
         body = reply.body
-        headers = [
-            ("Content-Type", reply.content_type),
-            ("Content-Length", str(len(body))),
-            ("X-Request-ID", rid),
-            *reply.headers,
-        ]
+        headers = [("Content-Type", reply.content_type), ("X-Request-ID", rid), *reply.headers]
+        if len(body) >= MIN_SIZE:
+            headers.append(("Vary", "Accept-Encoding"))
+            if accepts_gzip(environ):
+                body = compress(body)
+                headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Content-Length", str(len(body))))
         start_response(STATUS_LINES[reply.status], headers)
         elapsed = perf_counter() - started
         ctx.metrics.observe_request(endpoint, reply.status, elapsed)
@@ -98,6 +105,32 @@ class ScoringApp:
                    elapsed * 1000.0, rid)  # fmt: skip
         # HEAD: the GET answer's headers (its Content-Length included), without the body
         return [] if method == "HEAD" else [body]
+
+    def _stream(
+        self,
+        reply: StreamReply,
+        start_response: Callable[..., Any],
+        environ: dict[str, Any],
+        method: str,
+        path: str,
+        endpoint: str,
+        started: float,
+        rid: str,
+    ) -> Iterable[bytes]:
+        """Start an SSE response; it is logged and counted when it ends (see :mod:`.streaming`)."""
+        start_response(
+            STATUS_LINES[reply.status],
+            [("Content-Type", reply.content_type), ("X-Request-ID", rid), *reply.headers],
+        )
+        remote = environ.get("REMOTE_ADDR", "-")
+
+        def done(stream: ChunkStream) -> None:
+            elapsed = perf_counter() - started
+            self.ctx.metrics.observe_request(endpoint, reply.status, elapsed)
+            self.access_log.log(remote, method, path[:200], reply.status, stream.bytes, elapsed * 1000.0, rid)
+
+        reply.chunks.on_close = done
+        return reply.chunks  # fmt: skip
 
     def transport_error(
         self, addr: Any, method: str | None, path: str | None, status: int, size: int, rid: str
@@ -110,6 +143,13 @@ class ScoringApp:
     def _dispatch(
         self, environ: dict[str, Any], method: str, path: str, started: float, rid: str
     ) -> tuple[Reply, str]:
+        if "HTTP_CONTENT_ENCODING" in environ:
+            try:
+                inflate_request(environ, self.ctx.max_body)
+            except BodyError as exc:
+                is_v2 = path.startswith(V2_PREFIX)
+                reply = v2_error(exc.status, str(exc)) if is_v2 else mlflow_error(exc.status, str(exc))
+                return reply, "encoding"
         methods = self._routes.get(path)
         if methods is not None:
             if method == "HEAD":

@@ -12,7 +12,8 @@ from typing import Any
 from pyfunc_core.codecs import ModelRequest, decode_request, predictions_to_json
 from pyfunc_core.errors import PyfuncError
 from pyfunc_scoring_server.context import ServingContext, internal_error
-from pyfunc_scoring_server.responses import Reply, mlflow_error, mlflow_error_from, too_large
+from pyfunc_scoring_server.llm_input import LlmRequest, parse_llm_request
+from pyfunc_scoring_server.responses import Reply, json_reply, mlflow_error, mlflow_error_from, too_large
 
 
 def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
@@ -29,10 +30,51 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
     return None if len(body) > limit else body
 
 
+def llm_invocation(ctx: ServingContext, llm: LlmRequest, started: float) -> Reply:
+    """Unwrapped LLM JSON (answered unwrapped, streamed on ``"stream": true``) or a type-hinted
+    model's ``inputs`` (answered as ``{"predictions": ...}``)."""
+    from pyfunc_scoring_server.streaming import can_stream, stream_predictions
+
+    try:
+        if llm.stream and can_stream(ctx):
+            ctx.admit(started)
+            data, params = ctx.prepare(llm.data, llm.params)
+            reply = stream_predictions(ctx, data, params, started=started)
+            if isinstance(reply, PyfuncError):
+                return mlflow_error_from(reply, ctx.debug)
+            return reply
+        _, predictions = ctx.predict(lambda: ModelRequest(llm.data, llm.params), started)
+    except PyfuncError as exc:
+        return mlflow_error_from(exc, ctx.debug)
+    try:
+        if llm.unwrapped:
+            return json_reply(jsonable_predictions(predictions))
+        return Reply(200, predictions_to_json(predictions))
+    except Exception as exc:
+        return internal_error(exc, ctx.debug)
+
+
+def jsonable_predictions(predictions: Any) -> Any:
+    """What MLflow writes for an unwrapped answer: frames as records, arrays as lists."""
+    import pandas as pd
+
+    if isinstance(predictions, pd.DataFrame):
+        return predictions.to_dict(orient="records")
+    if hasattr(predictions, "tolist"):
+        return predictions.tolist()
+    return predictions
+
+
 def invocations(ctx: ServingContext, environ: dict[str, Any], started: float) -> Reply:
     body = read_body(environ, ctx.max_body)
     if body is None:
         return mlflow_error(413, too_large(ctx.max_body))
+    try:
+        llm = parse_llm_request(body, environ.get("CONTENT_TYPE"), ctx.model.metadata)
+    except PyfuncError as exc:
+        return mlflow_error_from(exc, ctx.debug)
+    if llm is not None:
+        return llm_invocation(ctx, llm, started)
 
     def decode() -> ModelRequest:
         return decode_request(

@@ -63,6 +63,21 @@ class Metrics:
             registry=reg,
             multiprocess_mode="liveall",
         )
+        self.stream_first_chunk = Histogram(
+            "pyfunc_stream_first_chunk_seconds",
+            "Time from a streamed request's arrival to its first chunk.",
+            buckets=LATENCY_BUCKETS,
+            registry=reg,
+        )
+        self.stream_chunks = Histogram(
+            "pyfunc_stream_chunks", "Chunks sent per streamed response.", buckets=BATCH_BUCKETS, registry=reg
+        )
+        self.streams_in_flight = Gauge(
+            "pyfunc_streams_in_flight",
+            "Streamed responses being sent.",
+            registry=reg,
+            multiprocess_mode="livesum",
+        )
         self._request_children: dict[tuple[str, int], Any] = {}
         self._latency_children: dict[str, Any] = {}
 

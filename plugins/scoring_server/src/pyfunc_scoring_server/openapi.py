@@ -72,9 +72,37 @@ def _rows(schema: Any) -> dict[str, Any]:
 _INT_BOUNDS = {"integer": 2**31, "long": 2**63}
 
 
+def _type_json(t: Any) -> dict[str, Any]:
+    """JSON Schema of a column type, composite ones (array, object, map, any) included."""
+    from pyfunc_core.schema.composite import AnyType, Array, Map, Object
+
+    if isinstance(t, Array):
+        return {"type": "array", "items": _type_json(t.items)}
+    if isinstance(t, Object):
+        return {
+            "type": "object",
+            "properties": {p.name: _type_json(p.dtype) for p in t.properties},
+            "required": [p.name for p in t.properties if p.required],
+        }
+    if isinstance(t, Map):
+        return {"type": "object", "additionalProperties": _type_json(t.value_type)}
+    if isinstance(t, AnyType):
+        return {}
+    return dict(_JSON_TYPES[t.value])
+
+
+def _llm_request(schema: Any) -> dict[str, Any]:
+    """MLflow's unwrapped request object of a chat or agent signature."""
+    return {
+        "type": "object",
+        "properties": {str(s.name): _type_json(s.type) for s in schema.inputs},
+        "required": [str(s.name) for s in schema.inputs if s.required],
+    }
+
+
 def _column_json(spec: Any) -> dict[str, Any]:
     """One column's JSON value; null only for an optional column whose type has a missing value."""
-    item = dict(_JSON_TYPES[spec.type.value])
+    item = _type_json(spec.type)
     bound = _INT_BOUNDS.get(spec.type.value)
     if bound is not None:  # (JSON Schema also calls 2.0 an integer; the server wants it written 2)
         item.update(minimum=-bound, maximum=bound - 1, description="an integer written without a fraction")
@@ -127,10 +155,12 @@ def invocations_schema(ctx: ServingContext) -> dict[str, Any]:
             spec = schema.inputs[0]
             value = _nested(_dtype_json(spec.dtype), spec.shape)
             formats = [_format("inputs", value), _format("instances", value)]
+    elif schema.has_composite() and schema.has_input_names:
+        return {"oneOf": [_llm_request(schema)]}
     else:
         props = {}
         for i, spec in enumerate(schema.inputs):
-            props[str(spec.name if spec.name is not None else i)] = dict(_JSON_TYPES[spec.type.value])
+            props[str(spec.name if spec.name is not None else i)] = _type_json(spec.type)
         required = [str(n) for n in schema.required_input_names()]
         names = list(props)
         columns: dict[str, Any] = {"type": "array", "items": {"type": "string", "enum": names}}
@@ -209,6 +239,38 @@ def v2_request_schema(ctx: ServingContext) -> dict[str, Any]:
     }
 
 
+def openai_paths(ctx: ServingContext) -> dict[str, Any]:
+    """The OpenAI-compatible routes, documented for the chat and agent models they serve."""
+    from pyfunc_scoring_server.openai_routes import TASK_AGENT, TASK_CHAT, TASK_RESPONSES, task_of
+
+    task = task_of(ctx)
+    error = {"description": "OpenAI-style error",
+             "content": _json({"type": "object", "properties": {"error": {"type": "object"}}})}  # fmt: skip
+    answers = {
+        "200": {"description": "The answer as JSON, or with stream=true Server-Sent Events ending with [DONE]",
+                "content": {**_json({"type": "object"}), "text/event-stream": {"schema": {"type": "string"}}}},
+        "400": error, "404": error, "504": error,
+    }  # fmt: skip
+    model = {"type": "string", "enum": [ctx.name]}
+    if task in (TASK_CHAT, TASK_AGENT):
+        message = {
+            "type": "object",
+            "properties": {"role": {"type": "string"}, "content": {}},
+            "required": ["role"],
+        }
+        body = {"type": "object", "properties": {"model": model, "messages": {"type": "array", "items": message,
+                "minItems": 1}, "stream": {"type": "boolean"}}, "required": ["model", "messages"]}  # fmt: skip
+        return {"/v1/chat/completions": {"post": {"summary": "OpenAI chat completions", "requestBody": {
+            "required": True, "content": _json(body)}, "responses": answers}}}  # fmt: skip
+    if task == TASK_RESPONSES:
+        body = {"type": "object", "properties": {"model": model, "input": {"oneOf": [{"type": "string"},
+                {"type": "array", "minItems": 1}]}, "instructions": {"type": "string"},
+                "stream": {"type": "boolean"}}, "required": ["model", "input"]}  # fmt: skip
+        return {"/v1/responses": {"post": {"summary": "OpenAI Responses", "requestBody": {
+            "required": True, "content": _json(body)}, "responses": answers}}}  # fmt: skip
+    return {}
+
+
 def _error_schema() -> dict[str, Any]:
     return {
         "type": "object",
@@ -276,6 +338,7 @@ def build_openapi(ctx: ServingContext) -> dict[str, Any]:
             "post": {**infer["post"], "parameters": [name, version]}
         },
     }
+    paths.update(openai_paths(ctx))
     return {
         "openapi": "3.1.0",
         "info": {"title": f"pyfunc model '{ctx.name}'", "version": __version__},
