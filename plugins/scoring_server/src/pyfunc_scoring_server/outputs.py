@@ -43,7 +43,7 @@ class ModelOutputs:
             self.dtypes = {str(k): (str(v[0]), [int(d) for d in v[1]]) for k, v in dict(offered()).items()}
         schema = model.metadata.get_output_schema()
         #: Whether the names are known before predicting (else they come from the predictions).
-        self.fixed = bool(self.dtypes) or schema is None or len(schema.inputs) == 1
+        self.fixed = bool(self.dtypes) or (schema is not None and len(schema.inputs) == 1)
         if self.dtypes:
             self.default = next(iter(self.dtypes))
         elif schema is not None and len(schema.inputs) == 1 and schema.inputs[0].name:

@@ -250,6 +250,17 @@ def _flatten(data: list[Any]) -> list[Any]:
     return out
 
 
+def combine_inputs(
+    tensors: list[tuple[str, Any, str | None]], content_type: Any, schema: Schema | None
+) -> Any:
+    """Decoded input tensors ``(name, array, content_type)`` as the model's input (for other
+    transports of the protocol, such as gRPC)."""
+    names = [name for name, _, _ in tensors]
+    if len(set(names)) != len(names):
+        raise InvalidInputError(f"Duplicate input names in the V2 request: {quote(names)}")
+    return _combine(tensors, content_type, schema)
+
+
 def _combine(tensors: list[tuple[str, Any, str | None]], content_type: Any, schema: Schema | None) -> Any:
     columns = (
         set(schema.input_names())
