@@ -92,16 +92,36 @@ class ServeOptions:
     batch_max_size: int = 0
     batch_max_wait_ms: float = 0.0
     debug: bool = False
+    #: Values of the servers' own options (:class:`ServerOption`), by ``ServerOption.dest``.
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
+class ServerOption:
+    """A ``pyfunc-core serve`` option that a server declares (``--grpc-port``); its value is
+    parsed into ``ServeOptions.extra[dest]`` (``None`` when not given and no default)."""
+
+    flag: str
+    type: type = str
+    default: Any = None
+    help: str = ""
+
+    @property
+    def dest(self) -> str:
+        return self.flag.lstrip("-").replace("-", "_")
+
+
+@dataclass(frozen=True)
 class Server:
-    """A model server: ``serve(options)`` runs until shut down and returns an exit code."""
+    """A model server: ``serve(options)`` runs until shut down and returns an exit code.
+
+    ``options`` are extra ``serve`` options it understands (every installed server's are
+    offered; each server reads its own from ``ServeOptions.extra``)."""
 
     name: str
     serve: Callable[[ServeOptions], int]
     description: str = ""
+    options: tuple[ServerOption, ...] = ()
 
 
 T = TypeVar("T")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -18,7 +19,37 @@ from pyfunc_core.errors import PluginError
 DEFAULT_SERVER = "scoring-server"
 
 
-@click.command("serve")
+class ServeCommand(click.Command):
+    """``serve`` plus the options the installed servers declare (``Server.options``)."""
+
+    _server_params: list[click.Parameter] | None = None
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        if self._server_params is None:
+            self._server_params = [_click_option(o) for o in _server_options()]
+        return [*super().get_params(ctx), *self._server_params]
+
+
+def _server_options() -> list[Any]:
+    from pyfunc_core.plugins import get_plugins
+
+    seen: dict[str, Any] = {}
+    for server in get_plugins().servers:
+        for option in getattr(server, "options", ()):
+            seen.setdefault(option.dest, option)
+    return list(seen.values())
+
+
+def _click_option(option: Any) -> click.Option:
+    if option.type is bool:
+        return click.Option([option.flag], is_flag=True, default=bool(option.default), help=option.help)
+    return click.Option(
+        [option.flag], type=option.type, default=option.default, show_default=option.default is not None,
+        help=option.help,
+    )  # fmt: skip
+
+
+@click.command("serve", cls=ServeCommand)
 @model_option
 @click.option("--name", default=None, help="Model name for the V2 routes (default: the directory's name).")
 @click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
@@ -83,6 +114,7 @@ def serve_command(
     env_manager: str,
     server_name: str | None,
     debug: bool,
+    **extra: Any,
 ) -> None:
     """Serve a model over HTTP."""
     from pyfunc_core.model.mlmodel import ModelDirectory
@@ -101,6 +133,7 @@ def serve_command(
         batch_max_size=batch_max_size,
         batch_max_wait_ms=batch_max_wait_ms,
         debug=debug,
+        extra=extra,
     )
     server = _pick_server(server_name)
     if env_manager != "local":
@@ -147,4 +180,17 @@ def _argv(o, server: str, *, workers: bool = True) -> list[str]:
         "--max-body-size", str(o.max_body_size), "--batch-max-size", str(o.batch_max_size),
         "--batch-max-wait-ms", str(o.batch_max_wait_ms), "--server", server,
         *(["--debug"] if o.debug else []),
+        *_extra_argv(o.extra),
     ]  # fmt: skip
+
+
+def _extra_argv(extra: dict[str, Any]) -> list[str]:
+    """The servers' own options, as given (flags only when set)."""
+    argv: list[str] = []
+    for dest, value in extra.items():
+        flag = "--" + dest.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif value is not None and value is not False:
+            argv += [flag, str(value)]
+    return argv

@@ -21,10 +21,13 @@ def _serve(options: ServeOptions) -> int:
 
 @hookimpl
 def register_servers(registry: ServerRegistry) -> None:
+    from pyfunc_scoring_server.services import server_options
+
     registry.add(
         Server(
             name=SERVER_NAME,
             serve=_serve,
             description="waitress WSGI server: MLflow /invocations, Open Inference Protocol V2, metrics",
+            options=server_options(),
         )
     )

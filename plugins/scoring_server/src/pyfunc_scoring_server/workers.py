@@ -128,6 +128,7 @@ def run_worker(
     from pyfunc_scoring_server.app import ScoringApp
     from pyfunc_scoring_server.context import ServingContext
     from pyfunc_scoring_server.metrics import Metrics
+    from pyfunc_scoring_server.services import start_services, stop_services
     from pyfunc_scoring_server.transport import HttpServer
     from pyfunc_scoring_server.warmup import warm_up
 
@@ -149,9 +150,12 @@ def run_worker(
         shed=ctx.shed_queued,
     )
 
+    services = start_services(ctx)  # other plugins' servers beside HTTP (see .services)
+
     def drain(signum: int, frame: object) -> None:
         logger.info("received %s: draining in-flight requests", signal.Signals(signum).name)
         ctx.draining = True
+        stop_services(services, options.timeout)
         http.drain(options.timeout + DRAIN_GRACE)
 
     signal.signal(signal.SIGTERM, drain)

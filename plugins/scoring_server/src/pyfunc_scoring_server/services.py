@@ -1,0 +1,58 @@
+"""Worker services: servers of other plugins running beside HTTP in each worker process.
+
+A plugin distribution adds one under the entry point group ``pyfunc_scoring_server.services``
+(``grpc = "pyfunc_grpc.service:SERVICE"``): an object with
+
+- ``options``: a sequence of :class:`pyfunc_core.registry.ServerOption` (``--grpc-port``),
+  offered by ``pyfunc-core serve`` and parsed into ``ServeOptions.extra``;
+- ``start(ctx)``: called in each worker once the model is loaded, before the worker reports
+  ready, with the worker's :class:`~pyfunc_scoring_server.context.ServingContext` (model,
+  runner and its batching queue, limits, metrics); returns None when not enabled by its
+  options, else a handle whose ``stop(grace)`` the worker calls when it drains.
+
+The module named by the entry point is imported at every start-up: keep it light.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyfunc_scoring_server.context import ServingContext
+
+GROUP = "pyfunc_scoring_server.services"
+logger = logging.getLogger("pyfunc_scoring_server")
+
+
+@lru_cache(maxsize=1)
+def installed() -> tuple[Any, ...]:
+    """The installed services (a broken one is logged and skipped)."""
+    from importlib.metadata import entry_points
+
+    found = []
+    for entry in entry_points(group=GROUP):
+        try:
+            found.append(entry.load())
+        except Exception as exc:  # another distribution's fault: serve without it
+            logger.warning("ignoring worker service %r: %s: %s", entry.name, type(exc).__name__, exc)
+    return tuple(found)
+
+
+def server_options() -> tuple[Any, ...]:
+    """Every installed service's ``serve`` options."""
+    return tuple(option for service in installed() for option in getattr(service, "options", ()))
+
+
+def start_services(ctx: ServingContext) -> list[Any]:
+    """Start each enabled service for this worker; their handles."""
+    return [handle for service in installed() if (handle := service.start(ctx)) is not None]
+
+
+def stop_services(handles: list[Any], grace: float) -> None:
+    for handle in handles:
+        try:
+            handle.stop(grace)
+        except Exception as exc:
+            logger.warning("a worker service failed to stop: %s: %s", type(exc).__name__, exc)
