@@ -29,10 +29,10 @@ logger = logging.getLogger("pyfunc_scoring_server")
 @lru_cache(maxsize=1)
 def installed() -> tuple[Any, ...]:
     """The installed services (a broken one is logged and skipped)."""
-    from importlib.metadata import entry_points
+    from pyfunc_core.plugins import metadata  # the stdlib's, or its backport before 3.10
 
     found = []
-    for entry in entry_points(group=GROUP):
+    for entry in metadata.entry_points(group=GROUP):
         try:
             found.append(entry.load())
         except Exception as exc:  # another distribution's fault: serve without it

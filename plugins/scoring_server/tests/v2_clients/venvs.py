@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,21 @@ from pyfunc_core.testing import cached_venv
 
 HERE = Path(__file__).parent
 REQUIREMENTS: dict[str, list[str]] = {
-    "triton": ["tritonclient[http,grpc]==2.73.0", "numpy==2.4.6"],
+    "triton": ["tritonclient[http,grpc]==2.73.0"],
     "kserve": ["kserve==0.21.0"],
 }
+#: The oldest Python each client installs on.
+MIN_PYTHON = {"triton": (3, 9), "kserve": (3, 10)}
 CHECKS = {"triton": "import tritonclient.http, tritonclient.grpc", "kserve": "import kserve"}
 
 
 def client_python(name: str) -> Path:
-    """The python of the ``name`` client's venv (built once per machine)."""
+    """The python of the ``name`` client's venv (built once per machine); skips the test
+    on a Python the client does not install on."""
+    import pytest
+
+    if sys.version_info[:2] < MIN_PYTHON[name]:
+        pytest.skip(f"the {name} client needs Python {'.'.join(map(str, MIN_PYTHON[name]))}+")
     return cached_venv(f"v2-client-{name}", REQUIREMENTS[name], check=CHECKS[name])
 
 
