@@ -193,3 +193,29 @@ def test_gzip_bomb_is_413(start_server: Any, models: dict) -> None:
         "/invocations", data=b"{}", headers={"Content-Encoding": "br", "Content-Type": "application/json"}
     )
     assert odd.status_code == 415
+
+
+@pytest.mark.parametrize(
+    "size, length, tail",
+    [
+        (32, None, b"\0" * 31),  # binary_data_size past the data
+        (32, "99999", b"\0" * 32),  # header length past the body
+        (32, "9" * 30, b"\0" * 32),  # a huge header length
+        (32, "-1", b"\0" * 32),
+        (31, None, b"\0" * 31),  # not a whole number of FP64 values
+        (32, None, b"\0" * 40),  # bytes left over
+    ],
+    ids=["size-past-data", "header-past-body", "huge-header", "negative-header", "ragged", "leftover"],
+)
+def test_hostile_binary_bodies_are_400(server: Any, size: int, length: str | None, tail: bytes) -> None:
+    header = {
+        "inputs": [
+            {"name": "x", "datatype": "FP64", "shape": [1, 4], "parameters": {"binary_data_size": size}}
+        ]
+    }
+    body, headers = binary_body(header, tail)
+    if length is not None:
+        headers["Inference-Header-Content-Length"] = length
+    resp = server.post("/v2/models/iris/infer", data=body, headers=headers)
+    assert resp.status_code == 400, resp.text
+    assert list(resp.json()) == ["error"]

@@ -100,12 +100,12 @@ def nested(depth: int) -> str:
     return "[" * depth + '"x"' + "]" * depth
 
 
-def decode_and_enforce(body: bytes, schema: Schema | None) -> None:
+def decode_and_enforce(body: bytes, schema: Schema | None, header_length: str | None = None) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("error", FutureWarning)
         warnings.simplefilter("error", DeprecationWarning)
         try:
-            request = decode_infer_request(body, schema)
+            request = decode_infer_request(body, schema, header_length)
             if schema is not None:
                 enforce_schema(request.data, schema)
         except PyfuncError as exc:
@@ -146,3 +146,43 @@ def test_v2_content_types(header: Any) -> None:
         check_content_type(header)
     except PyfuncError as exc:
         assert exc.http_status == 415
+
+
+BINARY_SIZE = st.one_of(st.integers(0, 64), st.integers(-5, 2**70), st.booleans(), st.floats(0, 9), JSON)
+BINARY_TENSOR = st.fixed_dictionaries(
+    {"name": NAMES, "datatype": DATATYPE, "shape": SHAPES},
+    optional={
+        "parameters": st.one_of(
+            st.fixed_dictionaries(
+                {"binary_data_size": BINARY_SIZE},
+                optional={"content_type": st.sampled_from(["str", "base64", "bytes", "np"])},
+            ),
+            JSON,
+        ),
+        "data": DATA,
+    },
+)
+LENGTH_PREFIXED = st.lists(st.binary(max_size=6), max_size=4).map(
+    lambda items: b"".join(len(v).to_bytes(4, "little") + v for v in items)
+)
+
+
+@settings(FUZZ, max_examples=EXPLORE or 300)
+@given(
+    inputs=st.lists(BINARY_TENSOR, min_size=1, max_size=3),
+    tail=st.one_of(st.binary(max_size=80), LENGTH_PREFIXED, st.just(np.arange(6.0).tobytes())),
+    header=st.one_of(
+        st.just("exact"),
+        st.integers(-3, 400).map(str),
+        st.sampled_from(["", " 12", "1e3", "0x10", "99999999999999999999999", "-0", "\u0661"]),
+    ),
+    extra=st.fixed_dictionaries({}, optional={"parameters": st.one_of(
+        st.fixed_dictionaries({"binary_data_output": st.one_of(st.booleans(), JSON)}), JSON)}),
+    schema=st.sampled_from(sorted(SCHEMAS)),
+)  # fmt: skip
+def test_v2_binary_bodies(inputs: Any, tail: bytes, header: str, extra: Any, schema: str) -> None:
+    """Hostile binary-extension bodies: sizes that do not add up, a header length past the
+    body (or huge, or not a number), BYTES elements that run past their data."""
+    head = json.dumps({"inputs": inputs, **extra}).encode()
+    length = str(len(head)) if header == "exact" else header
+    decode_and_enforce(head + tail, SCHEMAS[schema], length)
