@@ -232,10 +232,23 @@ def v2_request_schema(ctx: ServingContext) -> dict[str, Any]:
             "id": {"type": "string"},
             "parameters": {"type": "object"},
             "inputs": {"type": "array", "items": tensor, "minItems": 1},
-            "outputs": {"type": "array", "items": {"type": "object"}},
+            "outputs": {"type": "array", "items": _requested_output(ctx)},
         },
         "required": ["inputs"],
         "x-model-inputs": tensors,
+    }
+
+
+def _requested_output(ctx: ServingContext) -> dict[str, Any]:
+    """An entry of ``outputs``: one of the model's output names (see :mod:`.outputs`)."""
+    names = ctx.outputs.names
+    return {
+        "type": "object",
+        "properties": {
+            "name": {"type": "string", **({"enum": names} if names else {})},
+            "parameters": {"type": "object", "properties": {"binary_data": {"type": "boolean"}}},
+        },
+        "required": ["name"],
     }
 
 
@@ -299,6 +312,12 @@ def build_openapi(ctx: ServingContext) -> dict[str, Any]:
     infer = {
         "post": {
             "summary": "Open Inference Protocol inference",
+            "description": (
+                "JSON tensors, or the binary tensor data extension: an Inference-Header-Content-Length "
+                "header, the JSON (inputs with parameters.binary_data_size instead of data), then the "
+                "raw tensors (Content-Type application/octet-stream). Outputs come back binary when "
+                "asked (parameters.binary_data_output, or an output's parameters.binary_data)."
+            ),
             "requestBody": {"required": True, "content": _json(v2_request_schema(ctx))},
             "responses": {"200": {"description": "Output tensors"}, "400": v2_error, "404": v2_error,
                           "504": v2_error},
