@@ -124,11 +124,13 @@ def _pickled_modules(file: Path) -> list[str]:
 
 
 def _packages_distributions() -> dict[str, list[str]] | None:
-    try:
+    # Before Python 3.11 the stdlib's reads only top_level.txt, which wheels from backends other
+    # than setuptools (scikit-learn's, for one) lack: the backport (>= 4.7) infers it there.
+    if sys.version_info >= (3, 11):
         from importlib.metadata import packages_distributions
-    except ImportError:  # Python 3.9: the backport, when installed
+    else:
         try:
-            from importlib_metadata import packages_distributions  # type: ignore[no-redef]
+            from importlib_metadata import packages_distributions
         except ImportError:
             return None
     return dict(packages_distributions())
