@@ -201,3 +201,15 @@ def test_a_one_row_frame_is_a_request(tmp_path: Path) -> None:
     model = load_model(path)
     frame = pd.DataFrame({"messages": [[{"role": "user", "content": "hi"}]], "custom_inputs": [None]})
     assert model.predict_prepared(frame)["messages"][0]["content"] == "echo: hi"
+
+
+def test_hints_of_a_class_pickled_by_value_survive_the_pickle(tmp_path: Path) -> None:
+    """A class defined in a function is pickled by value without its module's globals, so its
+    string annotations (``from __future__ import annotations``) are resolved when it is made."""
+
+    class LocalDist(PythonModel):
+        def predict(self, model_input: list[Point], params=None) -> list[float]:
+            return [p.x + 1 for p in model_input]
+
+    save_model(tmp_path / "m", LocalDist())
+    assert load_model(tmp_path / "m").predict([{"x": 1.0}]) == [2.0]

@@ -19,6 +19,7 @@ from typing import Any, Iterator
 import pandas as pd
 import pytest
 import requests
+import yaml
 
 from pyfunc_core import save_model
 from pyfunc_core.testing import ServerProcess, cached_venv, run_checked, shared_test_cache
@@ -128,6 +129,39 @@ def test_mlflow_loads_our_models_from_code(exchanged: dict[str, Any]) -> None:
     ours = exchanged["ours"]
     assert ours["hinted"]["predict"] == {"ok": [2, 3]}, ours["hinted"]
     assert ours["plain"]["predict"] == {"ok": {"x": [11.0, 12.0]}}, ours["plain"]
+
+
+def signature_of(path: Path) -> dict[str, Any]:
+    return yaml.safe_load((path / "MLmodel").read_text())["signature"]
+
+
+@pytest.mark.parametrize(("ours", "theirs"), [("EchoChat", "chat_model"), ("EchoAgent", "chat_agent"),
+                                              ("EchoResponses", "responses_agent")])  # fmt: skip
+def test_our_chat_and_agent_signatures_are_mlflows(exchanged: dict[str, Any], ours: str, theirs: str) -> None:
+    root = exchanged["root"]
+    assert signature_of(root / "ours" / ours) == signature_of(root / "mlflow" / theirs)
+    ours_meta = yaml.safe_load((root / "ours" / ours / "MLmodel").read_text())
+    theirs_meta = yaml.safe_load((root / "mlflow" / theirs / "MLmodel").read_text())
+    assert ours_meta["metadata"]["task"] == theirs_meta["metadata"]["task"]
+
+
+@pytest.mark.parametrize("name", ["hint_pydantic", "hint_str"])
+def test_our_type_hint_signatures_are_mlflows(exchanged: dict[str, Any], name: str) -> None:
+    root = exchanged["root"]
+    assert (
+        signature_of(root / "ours-in-venv" / name)["inputs"] == signature_of(root / "mlflow" / name)["inputs"]
+    )
+    meta = yaml.safe_load((root / "ours-in-venv" / name / "MLmodel").read_text())
+    assert meta["is_signature_from_type_hint"] is True
+
+
+def test_pydantic_hints_convert_in_ours_and_mlflow(exchanged: dict[str, Any]) -> None:
+    result = exchanged["pydantic"]
+    assert result["pyfunc_core"] == {"ok": ["user:hi"]}, result
+    assert result["mlflow"] == {"ok": ["user:hi"]}, result
+    assert result["pyfunc_core_bad"]["error"].startswith(
+        "InvalidInputError: Failed to validate data against type hint `list[Message]`"
+    )
 
 
 # -- MLflow's, served by us ------------------------------------------------------------------

@@ -33,6 +33,16 @@ class PythonModel(ABC):
     yields predictions piece by piece; ``PyFuncModel.predict_stream`` then calls it.
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        predict = cls.__dict__.get("predict")
+        if predict is not None:
+            from pyfunc_core.python_model.type_hints import input_hint
+
+            # resolved now, while the names in the annotations exist: a class pickled by value
+            # carries this attribute (and the hinted types), not its module's globals
+            cls._pyfunc_input_hint = input_hint(predict)
+
     def load_context(self, context: PythonModelContext) -> None:
         """Load artifacts from ``context.artifacts``; called once at load time."""
 

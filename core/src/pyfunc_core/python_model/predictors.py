@@ -23,6 +23,7 @@ class FixedSignature:
 
 
 def _schemas() -> dict[str, Any]:
+    """The signatures MLflow 3 writes for its chat and agent classes (same JSON)."""
     from pyfunc_core.schema.composite import AnyType, Array, Map, Object, Property
     from pyfunc_core.schema.signature import ModelSignature
     from pyfunc_core.schema.types import ColSpec, DataType, Schema
@@ -32,27 +33,34 @@ def _schemas() -> dict[str, Any]:
     def opt(name: str, t: Any) -> ColSpec:
         return ColSpec(t, name, required=False)
 
-    def props(required: dict[str, Any], optional: dict[str, Any]) -> Object:
+    def obj(required: dict[str, Any], optional: dict[str, Any] | None = None) -> Object:
         return Object([*(Property(k, v) for k, v in required.items()),
-                       *(Property(k, v, False) for k, v in optional.items())])  # fmt: skip
+                       *(Property(k, v, False) for k, v in (optional or {}).items())])  # fmt: skip
 
-    anything = Map(AnyType())
-    tool_call = props({"id": s, "type": s, "function": props({"name": s, "arguments": s}, {})}, {})
-    message = props({"role": s}, {"content": s, "name": s, "tool_calls": Array(tool_call), "tool_call_id": s})
-    agent_message = props(
-        {"role": s},
-        {"content": s, "name": s, "id": s, "tool_calls": Array(tool_call), "tool_call_id": s,
-         "attachments": Map(s)},
-    )  # fmt: skip
-    context = props({}, {"conversation_id": s, "user_id": s})
-    usage = props({"prompt_tokens": n, "completion_tokens": n, "total_tokens": n}, {})
+    anything, context = Map(AnyType()), obj({}, {"conversation_id": s, "user_id": s})
+    tool_call = obj({"function": obj({"arguments": s, "name": s}), "id": s, "type": s})
+    usage = obj({"completion_tokens": n, "prompt_tokens": n, "total_tokens": n})
+    message = obj({"role": s}, {"content": s, "name": s, "refusal": s, "tool_call_id": s,
+                                "tool_calls": Array(tool_call)})  # fmt: skip
+    agent_message = obj({"role": s}, {"attachments": Map(s), "content": s, "id": s, "name": s,
+                                      "tool_call_id": s, "tool_calls": Array(tool_call)})  # fmt: skip
+    parameter = obj({"type": s}, {"description": s, "enum": Array(s), "items": obj({"type": s})})
+    parameters = obj(
+        {"properties": Map(parameter)}, {"additionalProperties": b, "required": Array(s), "type": s}
+    )
+    tool = obj(
+        {"type": s}, {"function": obj({"name": s, "parameters": parameters}, {"description": s, "strict": b})}
+    )
+    reasoning = obj({}, {"effort": s, "generate_summary": s})
+    typed = Array(obj({"type": s}))
     chat = ModelSignature(
         Schema([ColSpec(Array(message), "messages"), opt("temperature", d), opt("max_tokens", n),
                 opt("stop", Array(s)), opt("n", n), opt("stream", b), opt("top_p", d), opt("top_k", n),
-                opt("frequency_penalty", d), opt("presence_penalty", d), opt("tools", Array(AnyType())),
+                opt("frequency_penalty", d), opt("presence_penalty", d), opt("tools", Array(tool)),
                 opt("custom_inputs", anything)]),
         Schema([ColSpec(s, "id"), ColSpec(s, "object"), ColSpec(n, "created"), ColSpec(s, "model"),
-                ColSpec(Array(AnyType()), "choices"), opt("usage", usage), opt("custom_outputs", anything)]),
+                ColSpec(Array(obj({"finish_reason": s, "index": n, "message": message})), "choices"),
+                opt("usage", usage), opt("custom_outputs", anything)]),
     )  # fmt: skip
     agent = ModelSignature(
         Schema([ColSpec(Array(agent_message), "messages"), opt("context", context),
@@ -60,14 +68,23 @@ def _schemas() -> dict[str, Any]:
         Schema([ColSpec(Array(agent_message), "messages"), opt("finish_reason", s),
                 opt("custom_outputs", anything), opt("usage", usage)]),
     )  # fmt: skip
+    token_usage = obj({"input_tokens": n, "input_tokens_details": obj({"cached_tokens": n}), "output_tokens": n,
+                       "output_tokens_details": obj({"reasoning_tokens": n}), "total_tokens": n})  # fmt: skip
+    response = obj(
+        {"object": s, "output": typed},
+        {"created_at": d, "custom_outputs": anything, "error": obj({"message": s}, {"code": s}), "id": s,
+         "incomplete_details": obj({}, {"reason": s}), "instructions": s, "max_output_tokens": n,
+         "metadata": Map(s), "model": s, "parallel_tool_calls": b, "previous_response_id": s,
+         "reasoning": reasoning, "status": s, "temperature": d, "text": AnyType(), "tool_choice": AnyType(),
+         "tools": typed, "top_p": d, "truncation": s, "usage": token_usage, "user": s},
+    )  # fmt: skip
     responses = ModelSignature(
-        Schema([ColSpec(Array(AnyType()), "input"), opt("custom_inputs", anything), opt("context", context),
-                opt("stream", b), opt("temperature", d), opt("max_output_tokens", n),
-                opt("tools", Array(AnyType())), opt("tool_choice", AnyType()), opt("metadata", Map(s)),
-                opt("user", s)]),
-        Schema([ColSpec(props({"output": Array(AnyType()), "object": s},
-                              {"id": s, "created_at": d, "model": s, "status": s, "usage": AnyType(),
-                               "custom_outputs": anything}))]),
+        Schema([opt("background", b), opt("context", context), opt("custom_inputs", anything),
+                ColSpec(Array(AnyType()), "input"), opt("max_output_tokens", n), opt("metadata", Map(s)),
+                opt("parallel_tool_calls", b), opt("reasoning", reasoning), opt("store", b), opt("stream", b),
+                opt("temperature", d), opt("text", AnyType()), opt("tool_choice", AnyType()), opt("tools", typed),
+                opt("top_p", d), opt("truncation", s), opt("user", s)]),
+        Schema([ColSpec(response)]),
     )  # fmt: skip
     return {TASK_CHAT: chat, TASK_CHAT_AGENT: agent, TASK_RESPONSES: responses}
 

@@ -45,6 +45,14 @@ SUPPORTED = (
 def input_hint(fn: Any) -> Any:
     """The type hint of ``fn``'s model input (``predict(self, [context,] model_input, params)``),
     or None when it has none or one that does not describe data (a DataFrame, ``Any``...)."""
+    owner = getattr(fn, "__self__", None)
+    definer = (
+        next((k for k in type(owner).__mro__ if "predict" in k.__dict__), None) if owner is not None else None
+    )
+    if definer is not None and definer.__dict__["predict"] is getattr(fn, "__func__", None):
+        saved = definer.__dict__.get("_pyfunc_input_hint")  # resolved when the class was made
+        if saved is not None:
+            return saved
     try:
         hints = typing.get_type_hints(fn)
         names = [p for p in inspect.signature(fn).parameters if p not in ("self", "params")]

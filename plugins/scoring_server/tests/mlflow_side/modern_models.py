@@ -5,7 +5,9 @@ Usage: python modern_models.py ROOT
 1. Writes with MLflow, under ROOT/mlflow/: models from code (a PythonModel), a ChatModel, a
    ChatAgent and a ResponsesAgent (models from code, streaming), and type-hinted PythonModels
    (list[str], list[dict[str, Any]], list[<pydantic model>]), pickled.
-2. Loads with ``mlflow.pyfunc.load_model`` the directories pyfunc-core wrote under ROOT/ours/
+2. Saves the same type-hinted models with pyfunc-core (ROOT/ours-in-venv/), and predicts on
+   the pydantic one with pyfunc-core and with MLflow.
+3. Loads with ``mlflow.pyfunc.load_model`` the directories pyfunc-core wrote under ROOT/ours/
    (named in ROOT/ours.json ``{name: request}``) and records ``predict(request)`` and, for
    streaming ones, ``predict_stream(request)``.
 Writes ROOT/results.json ``{"mlflow_version", "ours": {name: {"predict": r, "stream": r}}}``,
@@ -168,10 +170,39 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def ours_with_pydantic(root: Path) -> dict[str, Any]:
+    """The type-hinted models saved by pyfunc-core here (pydantic is installed in this venv),
+    loaded by pyfunc-core and by MLflow."""
+    import pyfunc_core
+
+    class OurRoles(pyfunc_core.PythonModel):
+        def predict(self, model_input: list[Message], params=None) -> list[str]:
+            return [f"{m.role}:{m.content}" for m in model_input]
+
+    class OurUpper(pyfunc_core.PythonModel):
+        def predict(self, model_input: list[str], params=None) -> list[str]:
+            return [s.upper() for s in model_input]
+
+    out = root / "ours-in-venv"
+    pyfunc_core.save_model(out / "hint_pydantic", python_model=OurRoles())
+    pyfunc_core.save_model(out / "hint_str", python_model=OurUpper())
+    good = [{"role": "user", "content": "hi"}]
+    ours = pyfunc_core.load_model(out / "hint_pydantic")
+    return {
+        "pyfunc_core": attempt(lambda: ours.predict(good)),
+        "pyfunc_core_bad": attempt(lambda: ours.predict([{"role": "user"}])),
+        "mlflow": attempt(lambda: mlflow.pyfunc.load_model(str(out / "hint_pydantic")).predict(good)),
+    }
+
+
 def main() -> None:
     root = Path(sys.argv[1])
     write(root)
-    results = {"mlflow_version": mlflow.__version__, "ours": load_ours(root)}
+    results = {
+        "mlflow_version": mlflow.__version__,
+        "ours": load_ours(root),
+        "pydantic": ours_with_pydantic(root),
+    }
     (root / "results.json").write_text(json.dumps(results, default=str), encoding="utf-8")
 
 
