@@ -79,6 +79,14 @@ def test_unwrapped_llm_json_is_answered_unwrapped(servers: dict[str, ServerProce
     assert r.json()["choices"][0]["message"]["content"] == "echo: hey"
 
 
+def test_a_bom_prefixed_llm_body_is_accepted(servers: dict[str, ServerProcess]) -> None:
+    body = b"\xef\xbb\xbf" + json.dumps(ask("bom")).encode()
+    r = requests.post(servers["EchoAgent"].url + "/invocations", data=body,
+                      headers={"Content-Type": "application/json"}, timeout=30)  # fmt: skip
+    assert r.status_code == 200, r.text
+    assert r.json()["messages"][0]["content"] == "echo: bom"
+
+
 def test_bad_llm_requests_get_mlflow_errors(servers: dict[str, ServerProcess]) -> None:
     r = post(servers["EchoAgent"], "/invocations", {"messages": [{"content": "no role"}]})
     assert r.status_code == 400

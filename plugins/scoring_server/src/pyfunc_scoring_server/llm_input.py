@@ -39,8 +39,14 @@ def parse_llm_request(body: bytes, content_type: str | None, meta: Any) -> LlmRe
     if content_type is not None and not content_type.split(";")[0].strip().lower().endswith("json"):
         return None
     hinted = bool(meta.extra.get("is_signature_from_type_hint"))
-    head = body.lstrip()[:1]
-    if head != b"{" or (not hinted and not any(b'"' + k.encode() + b'"' in body for k in LLM_KEYS)):
+    schema = meta.get_input_schema()
+    if not hinted and schema is not None and (schema.is_tensor_spec or schema.is_all_numeric()):
+        return None  # numeric and tensor models take MLflow's formats only (the server's fast path)
+    if body.startswith(b"\xef\xbb\xbf"):
+        body = body[3:]
+    if body[:64].lstrip()[:1] != b"{":
+        return None
+    if not hinted and not any(b'"' + k.encode() + b'"' in body for k in LLM_KEYS):
         return None
     payload = _json(body)
     if not isinstance(payload, dict):
