@@ -219,3 +219,32 @@ def test_hostile_binary_bodies_are_400(server: Any, size: int, length: str | Non
     resp = server.post("/v2/models/iris/infer", data=body, headers=headers)
     assert resp.status_code == 400, resp.text
     assert list(resp.json()) == ["error"]
+
+
+def test_batched_requests_for_different_outputs_each_get_theirs(
+    start_server: Any, estimator: Any, tmp_path: Path
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pyfunc_sklearn import save_model
+
+    save_model(estimator, tmp_path / "m", input_example=ROWS[:2])
+    batched = start_server(
+        tmp_path / "m", "--name", "iris", "--batch-max-size", "64", "--batch-max-wait-ms", "20"
+    )
+
+    def ask(i: int) -> tuple[int, Any]:
+        rows = X[i : i + 3]
+        body = {
+            "inputs": [{"name": "x", "datatype": "FP64", "shape": [3, 4], "data": rows.ravel().tolist()}],
+            "outputs": [{"name": ("predict", "predict_proba", "decision_function")[i % 3]}],
+        }
+        return i, batched.post("/v2/models/iris/infer", body).json()["outputs"][0]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, range(36)))
+    for i, out in answers:
+        rows = X[i : i + 3]
+        expected = getattr(estimator, out["name"])(rows)
+        assert out["name"] == ("predict", "predict_proba", "decision_function")[i % 3]
+        np.testing.assert_allclose(np.reshape(out["data"], out["shape"]), expected)
