@@ -9,6 +9,7 @@ Exit status 1 when any run failed, was absent or broken.
 
 from __future__ import annotations
 
+import ast
 import sys
 import xml.etree.ElementTree as ET
 from collections import defaultdict
@@ -46,12 +47,21 @@ def read_report(run: Run) -> bool:
             run.errors += 1
         elif "skipped" in kinds:
             run.skipped += 1
-            message = case.find("skipped").get("message", "") or "(no reason given)"
-            reasons[_short(message)] += 1
+            reasons[_short(_skip_reason(case.find("skipped")))] += 1
         else:
             run.passed += 1
     run.skip_reasons = dict(reasons)
     return True
+
+
+def _skip_reason(skipped: ET.Element) -> str:
+    message = skipped.get("message", "")
+    if message == "collection skipped" and skipped.text:  # a module skipped: (path, line, reason)
+        try:
+            message = str(ast.literal_eval(skipped.text.strip())[-1]).removeprefix("Skipped: ")
+        except (ValueError, SyntaxError, IndexError, TypeError):
+            pass
+    return message or "(no reason given)"
 
 
 def _short(reason: str) -> str:
