@@ -213,6 +213,18 @@ def test_openapi_documents_the_openai_routes(servers: dict[str, ServerProcess]) 
     assert body["oneOf"][0]["required"] == ["input"]
 
 
+def test_openai_content_parts_are_joined_into_text(servers: dict[str, ServerProcess]) -> None:
+    parts = [{"type": "text", "text": "two "}, {"type": "text", "text": "parts"}]
+    for cls in ("EchoChat", "EchoAgent"):
+        r = post(
+            servers[cls],
+            "/v1/chat/completions",
+            {"model": cls, "messages": [{"role": "user", "content": parts}]},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["choices"][0]["message"]["content"] == "echo: two parts"
+
+
 def test_openai_routes_refuse_the_wrong_kind_of_model(servers: dict[str, ServerProcess]) -> None:
     r = post(servers["EchoResponses"], "/v1/chat/completions", {"model": "EchoResponses", **ask("x")})
     assert r.status_code == 400 and "use POST /v1/responses" in r.json()["error"]["message"]

@@ -33,12 +33,11 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
 def llm_invocation(ctx: ServingContext, llm: LlmRequest, started: float) -> Reply:
     """Unwrapped LLM JSON (answered unwrapped, streamed on ``"stream": true``) or a type-hinted
     model's ``inputs`` (answered as ``{"predictions": ...}``)."""
-    from pyfunc_scoring_server.streaming import can_stream, stream_predictions
+    from pyfunc_scoring_server.streaming import can_stream, prepare, stream_predictions
 
     try:
         if llm.stream and can_stream(ctx):
-            ctx.admit(started)
-            data, params = ctx.prepare(llm.data, llm.params)
+            data, params = prepare(ctx, llm.data, llm.params, started)
             reply = stream_predictions(ctx, data, params, started=started)
             if isinstance(reply, PyfuncError):
                 return mlflow_error_from(reply, ctx.debug)

@@ -29,7 +29,7 @@ from pyfunc_core.errors import PyfuncError, quote
 from pyfunc_scoring_server.context import ServingContext
 from pyfunc_scoring_server.invocations import read_body
 from pyfunc_scoring_server.responses import Reply, json_reply, too_large
-from pyfunc_scoring_server.streaming import can_stream, data_event, stream_predictions
+from pyfunc_scoring_server.streaming import can_stream, data_event, prepare, stream_predictions
 
 TASK_CHAT, TASK_AGENT, TASK_RESPONSES = "agent/v1/chat", "agent/v2/chat", "agent/v1/responses"
 _DROPPED = ("model", "stream", "stream_options", "user", "store", "metadata")
@@ -89,6 +89,7 @@ def chat_completions(ctx: ServingContext, environ: dict[str, Any], started: floa
     stream = payload.get("stream") is True
     if task == TASK_CHAT:
         request = {k: v for k, v in payload.items() if k not in _DROPPED}
+        request["messages"] = [_text_content(m) for m in payload["messages"]]
     else:
         request = {"messages": [_agent_message(m, i) for i, m in enumerate(payload["messages"])]}
         for key in ("custom_inputs", "context"):
@@ -97,8 +98,7 @@ def chat_completions(ctx: ServingContext, environ: dict[str, Any], started: floa
     cid, created = f"chatcmpl-{uuid.uuid4().hex[:24]}", int(time.time())
     try:
         if stream and can_stream(ctx):
-            ctx.admit(started)
-            data, params = ctx.prepare(request, None)
+            data, params = prepare(ctx, request, None, started)
             encode = _chat_chunk(ctx, cid, created) if task == TASK_CHAT else _agent_chunk(ctx, cid, created)
             epilogue = None if task == TASK_CHAT else (lambda: [_agent_stop(ctx, cid, created)])
             reply = stream_predictions(ctx, data, params, encode=encode, error=_error_event, epilogue=epilogue,
@@ -117,14 +117,20 @@ def chat_completions(ctx: ServingContext, environ: dict[str, Any], started: floa
     return json_reply(out)
 
 
+def _text_content(message: Any) -> Any:
+    """An OpenAI message whose content parts (``[{"type": "text", "text": ...}]``) are joined
+    into the one string MLflow's chat messages hold."""
+    if not isinstance(message, dict) or not isinstance(message.get("content"), list):
+        return message
+    parts = message["content"]
+    return {**message, "content": "".join(p.get("text", "") for p in parts if isinstance(p, dict))}
+
+
 def _agent_message(message: Any, index: int) -> Any:
     """An OpenAI message as a ChatAgent message (content parts joined into text, an id added)."""
     if not isinstance(message, dict):
         return message
-    out = dict(message)
-    content = out.get("content")
-    if isinstance(content, list):
-        out["content"] = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    out = dict(_text_content(message))
     out.setdefault("id", f"msg-{index}")
     return out
 
@@ -213,8 +219,7 @@ def responses(ctx: ServingContext, environ: dict[str, Any], started: float) -> R
              "parallel_tool_calls": False, "tool_choice": "auto", "tools": payload.get("tools") or []}  # fmt: skip
     try:
         if payload.get("stream") is True and can_stream(ctx):
-            ctx.admit(started)
-            data, params = ctx.prepare(request, None)
+            data, params = prepare(ctx, request, None, started)
             events = _ResponseEvents(shell)
             reply = stream_predictions(ctx, data, params, encode=events.encode, error=_error_event,
                                        prologue=[events.created()], epilogue=events.completed, started=started)  # fmt: skip

@@ -230,5 +230,18 @@ def stream_predictions(
     return failed if failed is not None else StreamReply(stream)
 
 
+def prepare(ctx: ServingContext, data: Any, params: Any, started: float) -> tuple[Any, Any]:
+    """Admission and the signature, for a request about to stream; every failure is a PyfuncError."""
+    from pyfunc_core.codecs.base import input_error
+
+    ctx.admit(started)
+    try:
+        return ctx.prepare(data, params)
+    except PyfuncError:
+        raise
+    except Exception as exc:
+        raise input_error(exc) from exc
+
+
 def can_stream(ctx: ServingContext) -> bool:
     return callable(getattr(ctx.model.model_impl, "predict_stream", None))
