@@ -266,3 +266,20 @@ def test_openai_client_responses(servers: dict[str, ServerProcess], openai_pytho
     assert {"response.created", "response.output_text.delta", "response.output_item.done",
             "response.completed"} == set(stream["types"])  # fmt: skip
     assert calls["items"] == {"ok": "echo: as items"}
+
+
+def test_sigterm_lets_an_open_stream_finish_with_two_workers(tmp_path: Path) -> None:
+    server = ServerProcess(save_agent(tmp_path, "Counter"), "--workers", "2", log=tmp_path / "server.log")
+    got: list[str] = []
+    try:
+        body = ask("x", stream=True, custom_inputs={"n": 40, "pause": 0.05})
+        with post(server, "/invocations", body, stream=True) as r:
+            for line in r.iter_lines(decode_unicode=True):
+                if line.startswith("data: "):
+                    got.append(line[6:])
+                    if len(got) == 1:
+                        server.terminate()  # draining starts while the stream is open
+    finally:
+        code = server.stop()
+    assert [json.loads(d)["delta"]["content"] for d in got[:-1]] == [str(i) for i in range(40)]
+    assert got[-1] == "[DONE]" and code == 0
