@@ -83,6 +83,8 @@ def test_tritonclient_http_binary(server: Any, estimator: Any) -> None:
                              plan(server, protocol="http", binary=True, outputs=["predict_proba", "predict"]))  # fmt: skip
     np.testing.assert_allclose(got["outputs"]["predict_proba"], estimator.predict_proba(ROWS))
     assert got["outputs"]["predict"] == estimator.predict(ROWS).tolist()
+    got = clients.run_client("triton", "triton_client.py", plan(server, protocol="http", binary=True))
+    assert got["outputs"] == {"predict": estimator.predict(ROWS).tolist()}
 
 
 def test_tritonclient_unknown_output_names_the_real_ones(server: Any) -> None:
