@@ -5,10 +5,14 @@ for errors, limits, metrics and several workers."""
 from __future__ import annotations
 
 import importlib.util
+import sys
+import threading
+import time
 import urllib.request
 from pathlib import Path
 from typing import Any, Iterator
 
+import cloudpickle
 import grpc
 import numpy as np
 import pytest
@@ -21,6 +25,9 @@ CLIENTS = Path(__file__).parents[2] / "scoring_server" / "tests" / "v2_clients"
 _spec = importlib.util.spec_from_file_location("v2_client_venvs", CLIENTS / "venvs.py")
 clients = importlib.util.module_from_spec(_spec)  # type: ignore[arg-type]
 _spec.loader.exec_module(clients)  # type: ignore[union-attr]
+
+# The server process cannot import this test module: pickle its classes by value.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
 
 X = np.random.default_rng(3).normal(size=(40, 4))
 ROWS = X[:5]
@@ -171,3 +178,43 @@ def test_serve_declares_grpc_port_through_the_server_options() -> None:
     options = ServeOptions(model_path=Path("/m"), name="m", extra={"grpc_port": 8081})
     argv = _argv(options, "scoring-server")
     assert argv[argv.index("--grpc-port") + 1] == "8081"
+
+
+class Sleepy:
+    """Sleeps ``params["sleep"]`` seconds, then answers the sum of each row."""
+
+    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
+        time.sleep((params or {}).get("sleep", 0.0))
+        return np.asarray(model_input).sum(axis=1)
+
+
+def test_a_draining_worker_finishes_the_grpc_call_in_flight(tmp_path: Path) -> None:
+    from pyfunc_core import PythonModel, save_model
+    from pyfunc_core.schema import ModelSignature, ParamSchema, ParamSpec, Schema, TensorSpec
+
+    sleepy = type("SleepyModel", (Sleepy, PythonModel), {})
+    signature = ModelSignature(
+        inputs=Schema([TensorSpec(np.dtype("float64"), (-1, 4))]),
+        params=ParamSchema([ParamSpec("sleep", "double", 0.0)]),
+    )
+    save_model(tmp_path / "sleepy", python_model=sleepy(), signature=signature)
+    server = Served(tmp_path / "sleepy", tmp_path / "log")
+    request = infer_request(ROWS)
+    request.model_name = "iris"
+    request.parameters["sleep"].double_param = 1.0
+    got: list[Any] = []
+    caller = threading.Thread(target=lambda: got.append(server.stub.ModelInfer(request, timeout=60)))
+    caller.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # until the call is in flight
+            with urllib.request.urlopen(server.proc.url + "/metrics", timeout=10) as resp:
+                if "pyfunc_requests_in_flight 1.0" in resp.read().decode():
+                    break
+            time.sleep(0.02)
+        server.proc.terminate()
+        caller.join(60)
+        assert np.frombuffer(got[0].raw_output_contents[0], "<f8").tolist() == ROWS.sum(axis=1).tolist()
+    finally:
+        server.close()
+    assert server.proc.proc.returncode == 0

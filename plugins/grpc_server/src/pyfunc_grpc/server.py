@@ -230,13 +230,19 @@ class _Abort(Exception):
 
 
 class GrpcHandle:
-    """A running gRPC server; ``stop(grace)`` lets in-flight calls finish for ``grace`` seconds."""
+    """A running gRPC server; ``stop(grace)`` refuses new calls and lets running ones finish for
+    ``grace`` seconds (without blocking); ``wait(timeout)`` waits for the server to be done."""
 
     def __init__(self, server: Any) -> None:
         self.server = server
+        self._stopped: Any = None
 
     def stop(self, grace: float) -> None:
-        self.server.stop(grace)
+        self._stopped = self.server.stop(grace)
+
+    def wait(self, timeout: float) -> None:
+        if self._stopped is not None:
+            self._stopped.wait(timeout)
 
 
 def start_grpc(ctx: ServingContext, host: str, port: int) -> GrpcHandle:

@@ -8,7 +8,12 @@ A plugin distribution adds one under the entry point group ``pyfunc_scoring_serv
 - ``start(ctx)``: called in each worker once the model is loaded, before the worker reports
   ready, with the worker's :class:`~pyfunc_scoring_server.context.ServingContext` (model,
   runner and its batching queue, limits, metrics); returns None when not enabled by its
-  options, else a handle whose ``stop(grace)`` the worker calls when it drains.
+  options, else a handle whose ``stop(grace)`` the worker calls when it starts draining (it
+  must not block: refuse new calls, give running ones ``grace`` seconds), and whose optional
+  ``wait(timeout)`` it calls once HTTP has drained, before the process exits.
+
+Calls a service runs through ``ctx.enter()``/``ctx.leave()`` count as in flight, so the
+worker's drain waits for them as for HTTP requests.
 
 The module named by the entry point is imported at every start-up: keep it light.
 """
@@ -16,6 +21,7 @@ The module named by the entry point is imported at every start-up: keep it light
 from __future__ import annotations
 
 import logging
+import time
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -51,8 +57,18 @@ def start_services(ctx: ServingContext) -> list[Any]:
 
 
 def stop_services(handles: list[Any], grace: float) -> None:
+    """Ask each service to stop (called from the drain signal handler: never blocks)."""
     for handle in handles:
         try:
             handle.stop(grace)
         except Exception as exc:
             logger.warning("a worker service failed to stop: %s: %s", type(exc).__name__, exc)
+
+
+def wait_services(handles: list[Any], timeout: float) -> None:
+    """Wait, ``timeout`` seconds at most in all, for stopping services to finish their last answers."""
+    deadline = time.monotonic() + timeout
+    for handle in handles:
+        wait = getattr(handle, "wait", None)
+        if wait is not None:
+            wait(max(deadline - time.monotonic(), 0.0))

@@ -128,7 +128,7 @@ def run_worker(
     from pyfunc_scoring_server.app import ScoringApp
     from pyfunc_scoring_server.context import ServingContext
     from pyfunc_scoring_server.metrics import Metrics
-    from pyfunc_scoring_server.services import start_services, stop_services
+    from pyfunc_scoring_server.services import start_services, stop_services, wait_services
     from pyfunc_scoring_server.transport import HttpServer
     from pyfunc_scoring_server.warmup import warm_up
 
@@ -176,6 +176,7 @@ def run_worker(
     if balance is not None:  # the first workers start accepting together, once all are ready
         balance.wait_for_gate(lambda: ctx.draining)
     http.run()
+    wait_services(services, DRAIN_GRACE)
     ctx.stop()
     access_log.close()
     logger.info("worker %d stopped", os.getpid())
