@@ -11,6 +11,8 @@ import tempfile
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import socket
+
     from pyfunc_core.registry import ServeOptions
 
 logger = logging.getLogger("pyfunc_scoring_server")
@@ -23,7 +25,9 @@ def configure_logging() -> None:
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s"))
     root = logging.getLogger("pyfunc_scoring_server")
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+    # INFO unless PYFUNC_CORE_LOG_LEVEL asked for a level: the CLI gave it to the root logger
+    asked = os.environ.get("PYFUNC_CORE_LOG_LEVEL", "").strip()
+    root.setLevel(logging.getLogger().getEffectiveLevel() if asked else logging.INFO)
     root.propagate = False
     # waitress warns about its task queue under any real load; that is what queues are for
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
@@ -46,13 +50,32 @@ def serve(options: ServeOptions) -> int:
     """Bind, load the model (once before forking, or in each worker), serve until SIGTERM."""
     from pyfunc_scoring_server.heap import limit_malloc_arenas
     from pyfunc_scoring_server.transport import bind_socket
-    from pyfunc_scoring_server.workers import Supervisor, preload_if_fork_safe, run_worker
 
     configure_logging()
     limit_malloc_arenas()  # before any thread exists; forked workers inherit it
     raise_open_files_limit()  # room for the per-worker connection cap (transport.MAX_CONNECTIONS)
     sock = bind_socket(options.host, options.port)
     # "listening on ..." is logged once the workers are ready (the socket queues until then)
+    try:
+        return _serve_on(options, sock)
+    finally:
+        _ignore_stop_signals()
+
+
+def _ignore_stop_signals() -> None:
+    """Served and drained: a repeated SIGTERM from now on must not kill the exiting process.
+
+    Python restores the default action of signals it handled while the interpreter shuts
+    down, so a second SIGTERM (a supervisor or test harness that sends it twice) would make
+    the exit code -15 instead of 0. Ignored signals stay ignored through shutdown.
+    """
+    for s in _STOP_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
+
+
+def _serve_on(options: ServeOptions, sock: socket.socket) -> int:
+    from pyfunc_scoring_server.workers import Supervisor, preload_if_fork_safe, run_worker
+
     if options.workers <= 1:
         try:
             return run_worker(options, sock)
