@@ -149,18 +149,21 @@ def test_one_slow_request_does_not_make_every_request_look_slow(start_server: An
         assert statuses == [200] * 16, statuses
 
 
-def test_a_flood_of_idle_connections_cannot_starve_ping(start_server: Any, models: dict) -> None:
-    """1,500 idle connections (over the 1,000 a worker keeps): /ping and a prediction still
+@pytest.mark.parametrize("workers,count", [(1, 1500), (2, 2500)])
+def test_a_flood_of_idle_connections_cannot_starve_ping(
+    start_server: Any, models: dict, workers: int, count: int
+) -> None:
+    """More idle connections than the 1,000 a worker keeps: /ping and a prediction still
     answer, because the longest-idle connections are closed to make room."""
     import resource
 
-    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < 2000:
-        pytest.skip("needs an open-files limit of at least 2000 for the flood")
-    server = start_server(models["score"])
+    if resource.getrlimit(resource.RLIMIT_NOFILE)[0] < count + 500:
+        pytest.skip(f"needs an open-files limit of at least {count + 500} for the flood")
+    server = start_server(models["score"], "--workers", str(workers))
     host, port = server.url.split("//")[1].split(":")
     flood = []
     try:
-        for _ in range(1500):
+        for _ in range(count):
             flood.append(socket.create_connection((host, int(port)), timeout=10))
         started = time.monotonic()
         assert requests.get(server.url + "/ping", timeout=30).status_code == 200
@@ -177,7 +180,8 @@ def test_a_flood_of_idle_connections_cannot_starve_ping(start_server: Any, model
     finally:
         for s in flood:
             s.close()
-    print(f"\n1,500 idle connections: /ping answered in {ping_seconds:.2f}s; {closed} idle ones closed")
+    print(f"\n{count} idle connections on {workers} worker(s): /ping answered in {ping_seconds:.2f}s; "
+          f"{closed} idle ones closed")  # fmt: skip
     assert closed > 0
     assert "idle connections" in server.output()
 
@@ -242,5 +246,8 @@ def test_a_slot_is_vacant_until_its_worker_accepts_and_the_gate_holds_first_work
     waiter.join(10)
     assert not waiter.is_alive()
     assert balance.last_beat(a) == 0.0
+    big = ConnectionBalance(2)
+    c, d = big.take(), big.take()
+    assert d.may_accept(800) and c.may_accept(880) and not c.may_accept(901)  # an eighth ahead
     a.beat()
     assert balance.last_beat(a) > 0.0

@@ -4,8 +4,8 @@ Every worker's event loop polls the same listening socket and whichever wakes fi
 so a handful of keep-alive clients (a load balancer's connection pool, a benchmark's eight
 connections) can all land on one worker while another idles: half the throughput on two
 cores. Each worker publishes how many connections it holds in an array shared with its
-siblings, and stops polling the socket while it holds more than ``SLACK`` above the least
-loaded one. A worker always accepts while it is the least loaded, so some worker is always
+siblings, and stops polling the socket while it holds more than ``SLACK`` (or an eighth, with
+hundreds of connections) above the least loaded one. A worker always accepts while it is the least loaded, so some worker is always
 accepting; the short loop timeout bounds how long a worker takes to notice its turn. A slot
 stays vacant until its worker is ready (warmed up) and publishes its first count, so siblings
 never hold back for a worker that is still loading. The first workers wait at a start gate until all of
@@ -79,4 +79,7 @@ class WorkerSlot:
     def may_accept(self, open_connections: int) -> bool:
         counts = self._counts
         counts[self.index] = open_connections  # type: ignore[index]
-        return open_connections <= min(counts) + SLACK  # type: ignore[call-overload]
+        least = min(counts)  # type: ignore[call-overload]
+        # one ahead with a few connections; an eighth ahead with hundreds (a flood is accepted in
+        # bursts, not one connection per loop turn and worker)
+        return open_connections <= least + max(SLACK, least >> 3)

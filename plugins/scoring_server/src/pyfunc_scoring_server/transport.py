@@ -50,6 +50,8 @@ ARRIVED = "pyfunc.arrived"
 MAX_CONNECTIONS = 1000
 #: Fraction of the cap closed at once when a worker reaches it (amortizes the scan).
 _EVICT_FRACTION = 0.05
+#: Connections accepted per loop turn at most (waitress takes one; a turn costs O(connections)).
+_ACCEPT_BURST = 64
 
 
 class _Overloaded(Error):
@@ -235,6 +237,18 @@ class HttpServer:
             return waitress_readable() and slot.may_accept(len(channels))
 
         server.readable = readable
+        waitress_accept = server.handle_accept
+
+        def handle_accept() -> None:
+            for _ in range(_ACCEPT_BURST):  # until the backlog is empty, the cap or our share is reached
+                before = len(channels)
+                waitress_accept()
+                if len(channels) == before or len(channels) >= cap:
+                    return
+                if slot is not None and not slot.may_accept(len(channels)):
+                    return
+
+        server.handle_accept = handle_accept
 
     def _make_room(self) -> None:
         """At the cap, close the longest-idle connections (slow or idle clients go first)."""
