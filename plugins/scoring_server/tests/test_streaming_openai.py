@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -234,6 +235,8 @@ def test_openai_routes_refuse_the_wrong_kind_of_model(servers: dict[str, ServerP
 
 @pytest.fixture(scope="module")
 def openai_python() -> Path:
+    if sys.version_info < (3, 10):
+        pytest.skip(f"{OPENAI_REQUIREMENT} needs Python 3.10+")
     return cached_venv("openai-client", [OPENAI_REQUIREMENT], check="import openai")
 
 

@@ -20,7 +20,7 @@ REQUIREMENTS: dict[str, list[str]] = {
     "kserve": ["kserve==0.21.0"],
 }
 #: The oldest Python each client installs on.
-MIN_PYTHON = {"triton": (3, 9), "kserve": (3, 10)}
+MIN_PYTHON = {"triton": (3, 10), "kserve": (3, 10)}  # triton: its [grpc] extra's grpcio
 CHECKS = {"triton": "import tritonclient.http, tritonclient.grpc", "kserve": "import kserve"}
 
 
