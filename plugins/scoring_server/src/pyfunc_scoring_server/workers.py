@@ -150,6 +150,8 @@ def run_worker(
         shed=ctx.shed_queued,
     )
 
+    if not stop_early:  # warmed up before anything (HTTP or a worker service) serves a request
+        warm_up(app, options.model_path)
     services = start_services(ctx)  # other plugins' servers beside HTTP (see .services)
 
     def drain(signum: int, frame: object) -> None:
@@ -160,8 +162,6 @@ def run_worker(
 
     signal.signal(signal.SIGTERM, drain)
     signal.signal(signal.SIGINT, drain)
-    if not stop_early:
-        warm_up(app, options.model_path)  # before ready: a first burst finds everything imported
     logger.info("worker %d ready: model %r loaded in %.2fs", os.getpid(), options.name, loaded.seconds)
     if balance is not None:  # ready: siblings now leave this worker its share of connections
         balance.may_accept(0)
