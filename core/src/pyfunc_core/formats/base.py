@@ -8,6 +8,7 @@ on a format needs no serialization or error-handling code of its own.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -28,7 +29,7 @@ class Safety:
     detail: str
 
 
-class ModelFormat:
+class ModelFormat(ABC):
     """Base class of model formats; subclasses set the class attributes and ``_dump``/``_read``.
 
     ``name`` is the format's key (the ``serialization_format`` flavors write in ``MLmodel``),
@@ -98,9 +99,11 @@ class ModelFormat:
 
     # -- what subclasses implement --------------------------------------------------------
 
+    @abstractmethod
     def _dump(self, obj: Any, path: Path, trusted: Sequence[str] | None) -> None:
-        raise NotImplementedError
+        """Write ``obj`` to ``path`` (``trusted`` already checked against the format)."""
 
+    @abstractmethod
     def _read(
         self,
         path: Path,
@@ -109,7 +112,7 @@ class ModelFormat:
         saved_with: Mapping[str, str],
         trust_hint: str | None,
     ) -> Any:
-        raise NotImplementedError
+        """Read the file at ``path``; exceptions become one-line ModelLoadErrors in ``load``."""
 
 
 def first_line(exc: BaseException) -> str:

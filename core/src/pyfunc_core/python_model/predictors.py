@@ -4,6 +4,7 @@ dict turned into the class's arguments (a one-row DataFrame too, as MLflow may p
 from __future__ import annotations
 
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -150,7 +151,7 @@ def _dict_result(value: Any, what: str) -> dict[str, Any]:
     return value
 
 
-class _Base:
+class _Base(ABC):
     streamable = False
 
     def __init__(self, model: Any, context: PythonModelContext):
@@ -159,8 +160,9 @@ class _Base:
         if is_streamable(model):
             self.predict_stream = self._stream
 
+    @abstractmethod
     def _stream(self, data: Any, params: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
-        raise NotImplementedError
+        """The model's ``predict_stream`` chunks in MLflow's JSON shape."""
 
 
 class _ChatPredictor(_Base):

@@ -10,6 +10,7 @@ raises :class:`InvalidInputError` naming where in the value it failed.
 from __future__ import annotations
 
 import datetime as _dt
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Union
 
@@ -19,7 +20,7 @@ ARRAY, OBJECT, MAP, ANY = "array", "object", "map", "any"
 COMPOSITE_TYPES = (ARRAY, OBJECT, MAP, ANY)
 
 
-class _Composite:
+class _Composite(ABC):
     """What the scalar ``DataType`` offers that column code asks of any column type."""
 
     value = ""
@@ -30,11 +31,13 @@ class _Composite:
 
         return np.dtype("object")
 
+    @abstractmethod
     def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
+        """MLflow's JSON for this type."""
 
+    @abstractmethod
     def validate(self, value: Any, where: str) -> Any:
-        raise NotImplementedError
+        """``value`` checked (and converted) against this type; ``where`` names it in errors."""
 
 
 @dataclass(frozen=True)
