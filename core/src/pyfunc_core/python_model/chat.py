@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import uuid
 from abc import abstractmethod
-from typing import Any, Iterator
+from typing import Any
 
 from pyfunc_core.python_model.api import PythonModel, PythonModelContext
 
@@ -24,7 +24,12 @@ Message = dict[str, Any]
 
 
 class ChatModel(PythonModel):
-    """An OpenAI-chat-shaped model (MLflow task ``agent/v1/chat``)."""
+    """An OpenAI-chat-shaped model (MLflow task ``agent/v1/chat``).
+
+    To stream, define ``predict_stream(context, messages, params)`` yielding chat-completion
+    chunks (``{"choices": [{"index", "delta", "finish_reason"}]}``); without it the model
+    answers whole replies only.
+    """
 
     @abstractmethod
     def predict(  # type: ignore[override]
@@ -33,15 +38,13 @@ class ChatModel(PythonModel):
         """A chat completion for ``messages``; ``params`` holds temperature, max_tokens, tools,
         custom_inputs... as the request gave them."""
 
-    def predict_stream(
-        self, context: PythonModelContext, messages: list[Message], params: dict[str, Any]
-    ) -> Iterator[dict[str, Any]]:
-        """Chat-completion chunks (``{"choices": [{"index", "delta", "finish_reason"}]}``)."""
-        raise NotImplementedError("this ChatModel does not implement predict_stream")
-
 
 class ChatAgent(PythonModel):
-    """A conversational agent (MLflow task ``agent/v2/chat``)."""
+    """A conversational agent (MLflow task ``agent/v2/chat``).
+
+    To stream, define ``predict_stream(messages, context=None, custom_inputs=None)`` yielding
+    ``{"delta": message, ...}`` chunks (messages of one reply share an ``id``).
+    """
 
     @abstractmethod
     def predict(  # type: ignore[override]
@@ -52,27 +55,18 @@ class ChatAgent(PythonModel):
     ) -> dict[str, Any]:
         """``{"messages": [...], "finish_reason"?, "custom_outputs"?, "usage"?}``."""
 
-    def predict_stream(
-        self,
-        messages: list[Message],
-        context: dict[str, Any] | None = None,
-        custom_inputs: dict[str, Any] | None = None,
-    ) -> Iterator[dict[str, Any]]:
-        """``{"delta": message, ...}`` chunks; messages of one reply share an ``id``."""
-        raise NotImplementedError("this ChatAgent does not implement predict_stream")
-
 
 class ResponsesAgent(PythonModel):
-    """An agent speaking the OpenAI Responses format (MLflow task ``agent/v1/responses``)."""
+    """An agent speaking the OpenAI Responses format (MLflow task ``agent/v1/responses``).
+
+    To stream, define ``predict_stream(request)`` yielding Responses stream events: text as
+    ``response.output_text.delta`` events (:meth:`create_text_delta`), each finished item as
+    ``response.output_item.done``.
+    """
 
     @abstractmethod
     def predict(self, request: dict[str, Any]) -> dict[str, Any]:  # type: ignore[override]
         """``{"output": [items], "custom_outputs"?}`` for ``request`` (``input``, ``custom_inputs``...)."""
-
-    def predict_stream(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """Responses stream events; text arrives as ``response.output_text.delta`` events and
-        each finished item as ``response.output_item.done``."""
-        raise NotImplementedError("this ResponsesAgent does not implement predict_stream")
 
     @staticmethod
     def create_text_delta(delta: str, item_id: str) -> dict[str, Any]:

@@ -107,12 +107,8 @@ def _task(model: Any) -> str | None:
 
 
 def is_streamable(model: Any) -> bool:
-    """Whether the model implements ``predict_stream`` (not only inherits the base's)."""
-    task = _task(model)
-    if task is None:
-        return callable(getattr(model, "predict_stream", None))
-    base = {TASK_CHAT: ChatModel, TASK_CHAT_AGENT: ChatAgent, TASK_RESPONSES: ResponsesAgent}[task]
-    return type(model).predict_stream is not base.predict_stream
+    """Whether the model defines ``predict_stream`` (the chat and agent bases leave it out)."""
+    return callable(getattr(model, "predict_stream", None))
 
 
 def wrap_special(model: Any, context: PythonModelContext) -> Any:
