@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import inspect
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from pyfunc_core.errors import InvalidInputError, InvalidParameterError
+from pyfunc_core.errors import InvalidParameterError
 from pyfunc_core.formats import get_format
+from pyfunc_core.model.method_predictor import MethodPredictor
 from pyfunc_core.model.mlmodel import ModelDirectory, ModelMeta
 from pyfunc_core.model.save import CODE_DIR, save_model_directory
 from pyfunc_core.registry import ModelFile
@@ -111,47 +112,23 @@ def _read(model_dir: ModelDirectory) -> Any:
     )
 
 
-class XGBoostPredictor:
-    """Calls ``predict`` (a ``Booster`` on a ``DMatrix``) or ``predict_proba``, checking feature names.
+class XGBoostPredictor(MethodPredictor):
+    """Calls ``predict`` (a ``Booster`` on a ``DMatrix``) or ``predict_proba``, checking feature
+    names; both are named outputs, ``predict_fn`` first."""
 
-    Both are also named outputs (``outputs()``/``predict_output``, the scoring server's V2
-    requested outputs), ``predict_fn`` first."""
+    methods = PREDICT_FUNCTIONS
+    float_dtype = "float32"
 
-    def __init__(self, model: Any, predict_fn: str = "predict") -> None:
-        self.raw_model = model
-        self.predict_fn = predict_fn
-
-    def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
-        return self.predict_output(self.predict_fn, data, params)
-
-    def outputs(self) -> dict[str, tuple[str, list[int]]]:
-        """``predict_fn``, then the other of ``predict``/``predict_proba`` the model has."""
-        classes = getattr(self.raw_model, "classes_", None)
-        n_classes = len(classes) if classes is not None else -1
-        described = {
-            "predict": (str(classes.dtype) if classes is not None else "float32", [-1]),
-            "predict_proba": ("float32", [-1, n_classes]),
-        }
-        names = [self.predict_fn] + [n for n in PREDICT_FUNCTIONS if n != self.predict_fn]
-        return {n: described[n] for n in names if callable(getattr(self.raw_model, n, None))}
-
-    def predict_output(self, name: str, data: Any, params: dict[str, Any] | None = None) -> Any:
-        """The model's ``name`` method (``predict`` or ``predict_proba``) on ``data``."""
+    def call(self, method: Callable[..., Any], data: Any, params: dict[str, Any] | None) -> Any:
         import xgboost as xgb
 
-        model = self.raw_model
-        method = getattr(model, name, None) if name in PREDICT_FUNCTIONS else None
-        if not callable(method):
-            raise InvalidInputError(f"{type(model).__name__} has no output {name!r}")
         accepted = inspect.signature(method).parameters  # MLflow too drops params predict lacks
         kwargs = {k: v for k, v in (params or {}).items() if k in accepted}
-        try:
-            if isinstance(model, xgb.Booster):
-                data = xgb.DMatrix(data)
-            return method(data, validate_features=True, **kwargs)
-        except (ValueError, TypeError, KeyError, xgb.core.XGBoostError) as exc:
-            text = str(exc).strip().splitlines()
-            raise InvalidInputError(
-                f"{type(model).__name__}.{name} failed on the input: "
-                f"{type(exc).__name__}: {text[0] if text else ''}"
-            ) from exc
+        if isinstance(self.raw_model, xgb.Booster):
+            data = xgb.DMatrix(data)
+        return method(data, validate_features=True, **kwargs)
+
+    def input_errors(self) -> tuple[type[BaseException], ...]:
+        import xgboost as xgb
+
+        return (*super().input_errors(), xgb.core.XGBoostError)
