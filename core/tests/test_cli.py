@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
+from pathlib import Path
 
+import click
 import numpy as np
 import pandas as pd
 import pytest
@@ -172,7 +175,9 @@ def test_serve_hands_options_to_the_server_plugin(add_model, pyfunc_plugins, pyf
     assert result.exit_code == 0, result.output
     (options,) = plugin.seen
     assert options.model_path == add_model.resolve()
-    assert (options.name, options.port, options.workers, options.batch_max_size) == ("my model", 6001, 2, 32)
+    assert (options.name, options.port, options.extra["workers"], options.extra["batch_max_size"]) == (
+        "my model", 6001, 2, 32,
+    )  # fmt: skip
     unknown = pyfunc_cli("serve", "-m", str(add_model), "--server", "nope")
     assert unknown.exit_code == 1 and "No server 'nope' is installed (installed: " in unknown.stderr
 
@@ -232,3 +237,32 @@ def test_version_and_help(pyfunc_cli):
     help_text = pyfunc_cli("--help").output
     for command in ("plugins", "info", "predict", "serve", "prepare-env"):
         assert command in help_text
+
+
+def test_forwarded_arguments_are_the_ones_given(tmp_path, pyfunc_cli):
+    """What ``--env-manager`` hands to the environment: options given explicitly (flags,
+    repeated options, short forms, variables), paths made absolute, nothing defaulted."""
+    from pyfunc_core.cli.options import explicit_argv
+
+    @click.command()
+    @click.option("-m", "--model", "model_path", type=click.Path(path_type=Path))
+    @click.option("-w", "--workers", type=int, default=1)
+    @click.option("--tag", multiple=True)
+    @click.option("--debug", is_flag=True)
+    @click.option("--color/--no-color", default=True)
+    @click.option("--env-manager", default="local")
+    def command(**_: object) -> None: ...
+
+    args = ["-m", "rel", "-w", "3", "--tag", "a", "--tag", "b", "--no-color", "--env-manager", "conda"]
+    with command.make_context("c", args, auto_envvar_prefix="PYFUNC_X") as ctx:
+        assert explicit_argv(ctx, env_manager=None) == [
+            "--model", str(Path("rel").resolve()), "--workers", "3", "--tag", "a", "--tag", "b", "--no-color",
+        ]  # fmt: skip
+    with command.make_context("c", ["--debug"]) as ctx:
+        assert explicit_argv(ctx, workers=5) == ["--workers", "5", "--debug"]
+    os.environ["PYFUNC_X_WORKERS"] = "4"
+    try:
+        with command.make_context("c", [], auto_envvar_prefix="PYFUNC_X") as ctx:
+            assert explicit_argv(ctx) == ["--workers", "4"]
+    finally:
+        del os.environ["PYFUNC_X_WORKERS"]

@@ -79,32 +79,33 @@ class EnvManager:
 
 @dataclass
 class ServeOptions:
-    """Everything ``pyfunc-core serve`` parsed, handed to a server plugin."""
+    """What ``pyfunc-core serve`` parsed, handed to a server plugin: the model and where to
+    bind are the core's; every option a server declares (:class:`ServerOption`) is in
+    ``extra``, which the server reads (or turns into a typed view of its own)."""
 
     model_path: Path
     name: str
     host: str = "127.0.0.1"
     port: int = 5000
-    workers: int = 1
-    threads: int = 8
-    timeout: float = 60.0
-    max_body_size: int = 100 * 1024 * 1024
-    batch_max_size: int = 0
-    batch_max_wait_ms: float = 0.0
     debug: bool = False
-    #: Values of the servers' own options (:class:`ServerOption`), by ``ServerOption.dest``.
+    #: Values of the servers' own options, by ``ServerOption.dest`` (defaults included).
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class ServerOption:
     """A ``pyfunc-core serve`` option that a server declares (``--grpc-port``); its value is
-    parsed into ``ServeOptions.extra[dest]`` (``None`` when not given and no default)."""
+    parsed into ``ServeOptions.extra[dest]`` (``None`` when not given and no default).
+
+    ``type`` is ``int``, ``float``, ``str`` or ``bool`` (a flag); ``short`` an optional
+    one-letter alias (``-w``); ``min`` a lower bound for numbers."""
 
     flag: str
     type: type = str
     default: Any = None
     help: str = ""
+    short: str = ""
+    min: float | None = None
 
     @property
     def dest(self) -> str:
@@ -115,8 +116,9 @@ class ServerOption:
 class Server:
     """A model server: ``serve(options)`` runs until shut down and returns an exit code.
 
-    ``options`` are extra ``serve`` options it understands (every installed server's are
-    offered; each server reads its own from ``ServeOptions.extra``)."""
+    ``options`` are the ``serve`` options it understands beyond the model and the address
+    (workers, timeouts...): every installed server's are offered, and each server reads its
+    own from ``ServeOptions.extra``."""
 
     name: str
     serve: Callable[[ServeOptions], int]

@@ -169,14 +169,14 @@ def test_serve_declares_grpc_port_through_the_server_options() -> None:
     import subprocess
     import sys
 
-    from pyfunc_core.cli.serve_cmd import _argv
-    from pyfunc_core.registry import ServeOptions
+    from pyfunc_core.cli.options import explicit_argv
+    from pyfunc_core.cli.serve_cmd import serve_command
 
     out = subprocess.run([sys.executable, "-m", "pyfunc_core", "serve", "--help"], capture_output=True,
                          text=True, timeout=60).stdout  # fmt: skip
     assert "--grpc-port" in out
-    options = ServeOptions(model_path=Path("/m"), name="m", extra={"grpc_port": 8081})
-    argv = _argv(options, "scoring-server")
+    with serve_command.make_context("serve", ["-m", "/m", "--grpc-port", "8081"]) as ctx:
+        argv = explicit_argv(ctx)
     assert argv[argv.index("--grpc-port") + 1] == "8081"
 
 

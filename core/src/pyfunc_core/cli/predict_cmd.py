@@ -13,7 +13,7 @@ from typing import IO, Any
 import click
 
 from pyfunc_core.cli.errors import one_line_errors
-from pyfunc_core.cli.options import model_option
+from pyfunc_core.cli.options import explicit_argv, model_option
 from pyfunc_core.errors import InvalidInputError, UnsupportedContentTypeError
 
 _EXTENSIONS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".json": "json"}
@@ -87,16 +87,11 @@ def predict_command(
         content_type = _EXTENSIONS.get(input_path.suffix.lower(), "json") if input_path else "json"
         guess = _guess_reason(input_path)
     if env_manager != "local":
-        from pyfunc_core.cli.env_dispatch import run_inside
+        from pyfunc_core.envs.lookup import run_inside
 
-        argv = ["predict", "-m", str(model_path.resolve())]
-        argv += [] if guess else ["-t", content_type]  # guessed again inside, with the same hint
-        argv += ["--output-format", output_format, "--chunk-size", str(chunk_size)]
-        argv += ["--workers", str(workers), "--on-error", on_error]
-        for flag, path in (("-i", input_path), ("-o", output_path), ("--rejects", rejects_path)):
-            if path:
-                argv += [flag, str(path.resolve())]
-        sys.exit(run_inside(model_path, env_manager, argv))
+        # Only what was given (a content type not given is guessed again inside, with the same hint).
+        argv = explicit_argv(click.get_current_context(), model_path=model_path, env_manager=None)
+        sys.exit(run_inside(model_path, env_manager, ["predict", *argv]))
 
     if content_type == "json" or (chunk_size <= 0 and content_type == "csv"):
         _predict_whole(model_path, input_path, content_type, output_format, output_path, guess)

@@ -1,7 +1,10 @@
 """``pyfunc-core serve``: hand a model to a server plugin, in the environment asked for.
 
-Every option can also be set by environment variable: ``PYFUNC_CORE_SERVE_<OPTION>``
-(``PYFUNC_CORE_SERVE_PORT=8080``, ``PYFUNC_CORE_SERVE_WORKERS=4``...).
+The core declares the model, the address and the environment; every other option
+(``--workers``, ``--timeout``, ``--grpc-port``...) is declared by an installed server
+(``Server.options``) and handed to it in ``ServeOptions.extra``. Every option can also be
+set by environment variable: ``PYFUNC_CORE_SERVE_<OPTION>`` (``PYFUNC_CORE_SERVE_PORT=8080``,
+``PYFUNC_CORE_SERVE_WORKERS=4``...).
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from typing import Any
 import click
 
 from pyfunc_core.cli.errors import one_line_errors
-from pyfunc_core.cli.options import model_option
+from pyfunc_core.cli.options import explicit_argv, model_option
 from pyfunc_core.errors import PluginError
 
 DEFAULT_SERVER = "scoring-server"
@@ -27,7 +30,9 @@ class ServeCommand(click.Command):
     def get_params(self, ctx: click.Context) -> list[click.Parameter]:
         if self._server_params is None:
             self._server_params = [_click_option(o) for o in _server_options()]
-        return [*super().get_params(ctx), *self._server_params]
+        params = super().get_params(ctx)
+        at = len(params) - 1 if params and params[-1].name == "help" else len(params)
+        return [*params[:at], *self._server_params, *params[at:]]  # --help stays last
 
 
 def _server_options() -> list[Any]:
@@ -41,12 +46,15 @@ def _server_options() -> list[Any]:
 
 
 def _click_option(option: Any) -> click.Option:
+    decls = [option.short, option.flag] if option.short else [option.flag]
     if option.type is bool:
-        return click.Option([option.flag], is_flag=True, default=bool(option.default), help=option.help)
+        return click.Option(decls, is_flag=True, default=bool(option.default), help=option.help)
+    kind: Any = option.type
+    if option.min is not None and option.type in (int, float):
+        kind = click.IntRange(min=int(option.min)) if option.type is int else click.FloatRange(min=option.min)
     return click.Option(
-        [option.flag], type=option.type, default=option.default, show_default=option.default is not None,
-        help=option.help,
-    )  # fmt: skip
+        decls, type=kind, default=option.default, show_default=option.default is not None, help=option.help
+    )
 
 
 @click.command("serve", cls=ServeCommand)
@@ -54,41 +62,6 @@ def _click_option(option: Any) -> click.Option:
 @click.option("--name", default=None, help="Model name for the V2 routes (default: the directory's name).")
 @click.option("-h", "--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option("-p", "--port", default=5000, show_default=True, type=int, help="Port to bind.")
-@click.option(
-    "-w", "--workers", default=1, show_default=True, type=click.IntRange(min=1), help="Worker processes."
-)
-@click.option(
-    "--threads", default=8, show_default=True, type=click.IntRange(min=1), help="Threads per worker."
-)
-@click.option(
-    "-t",
-    "--timeout",
-    default=60.0,
-    show_default=True,
-    type=click.FloatRange(min=0.001),
-    help="Seconds per request before 504.",
-)
-@click.option(
-    "--max-body-size",
-    default=100 * 1024 * 1024,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Largest request body in bytes (413 above).",
-)
-@click.option(
-    "--batch-max-size",
-    default=0,
-    show_default=True,
-    type=click.IntRange(min=0),
-    help="Rows merged into one predict call (0: no batching).",
-)
-@click.option(
-    "--batch-max-wait-ms",
-    default=2.0,
-    show_default=True,
-    type=click.FloatRange(min=0),
-    help="Longest wait for a batch to fill.",
-)
 @click.option(
     "--env-manager",
     default="local",
@@ -105,12 +78,6 @@ def serve_command(
     name: str | None,
     host: str,
     port: int,
-    workers: int,
-    threads: int,
-    timeout: float,
-    max_body_size: int,
-    batch_max_size: int,
-    batch_max_wait_ms: float,
     env_manager: str,
     server_name: str | None,
     debug: bool,
@@ -121,28 +88,19 @@ def serve_command(
     from pyfunc_core.registry import ServeOptions
 
     model_dir = ModelDirectory.open(model_path)  # a missing or malformed model fails here, in one line
-    options = ServeOptions(
-        model_path=model_dir.path,
-        name=name or model_dir.path.name,
-        host=host,
-        port=port,
-        workers=workers,
-        threads=threads,
-        timeout=timeout,
-        max_body_size=max_body_size,
-        batch_max_size=batch_max_size,
-        batch_max_wait_ms=batch_max_wait_ms,
-        debug=debug,
-        extra=extra,
-    )
     server = _pick_server(server_name)
     if env_manager != "local":
-        from pyfunc_core.cli.env_dispatch import run_inside
+        from pyfunc_core.envs.lookup import run_inside
 
-        # --workers only when chosen: otherwise the environment's server applies its own default.
-        chosen = click.get_current_context().get_parameter_source("workers")
-        workers_given = chosen is not click.core.ParameterSource.DEFAULT
-        sys.exit(run_inside(model_dir.path, env_manager, _argv(options, server.name, workers=workers_given)))
+        # Only what was given: the environment's server applies its own defaults to the rest.
+        argv = explicit_argv(
+            click.get_current_context(), model_path=model_dir.path, server_name=server.name, env_manager=None
+        )
+        sys.exit(run_inside(model_dir.path, env_manager, ["serve", *argv]))
+    options = ServeOptions(
+        model_path=model_dir.path, name=name or model_dir.path.name, host=host, port=port, debug=debug,
+        extra=extra,
+    )  # fmt: skip
     from pyfunc_core.model.load import check_loadable
 
     # Before the server binds and announces itself: a plugin provides the flavor, and the
@@ -170,27 +128,3 @@ def _pick_server(name: str | None):
     raise PluginError(
         f"Several servers are installed ({', '.join(servers.names())}): choose one with --server"
     )
-
-
-def _argv(o, server: str, *, workers: bool = True) -> list[str]:
-    return [
-        "serve", "-m", str(o.model_path), "--name", o.name, "--host", o.host, "--port", str(o.port),
-        *(["--workers", str(o.workers)] if workers else []),
-        "--threads", str(o.threads), "--timeout", str(o.timeout),
-        "--max-body-size", str(o.max_body_size), "--batch-max-size", str(o.batch_max_size),
-        "--batch-max-wait-ms", str(o.batch_max_wait_ms), "--server", server,
-        *(["--debug"] if o.debug else []),
-        *_extra_argv(o.extra),
-    ]  # fmt: skip
-
-
-def _extra_argv(extra: dict[str, Any]) -> list[str]:
-    """The servers' own options, as given (flags only when set)."""
-    argv: list[str] = []
-    for dest, value in extra.items():
-        flag = "--" + dest.replace("_", "-")
-        if value is True:
-            argv.append(flag)
-        elif value is not None and value is not False:
-            argv += [flag, str(value)]
-    return argv

@@ -14,20 +14,22 @@ SERVER_NAME = "scoring-server"
 
 
 def _serve(options: ServeOptions) -> int:
-    from pyfunc_scoring_server.server import serve
+    from pyfunc_scoring_server.options import ScoringOptions
+    from pyfunc_scoring_server.process.server import serve
 
-    return serve(options)
+    return serve(ScoringOptions.of(options))
 
 
 @hookimpl
 def register_servers(registry: ServerRegistry) -> None:
-    from pyfunc_scoring_server.services import server_options
+    from pyfunc_scoring_server.options import OPTIONS
+    from pyfunc_scoring_server.process.services import server_options
 
     registry.add(
         Server(
             name=SERVER_NAME,
             serve=_serve,
             description="waitress WSGI server: MLflow /invocations, Open Inference Protocol V2, metrics",
-            options=server_options(),
+            options=(*OPTIONS, *server_options()),
         )
     )
