@@ -16,7 +16,7 @@ from pyfunc_core.cli.options import model_option
 @one_line_errors
 def prepare_env_command(model_path: Path, env_manager: str) -> None:
     """Create the model's environment so that a later serve starts at once."""
-    from pyfunc_core.cli.env_dispatch import prepare
+    from pyfunc_core.envs.lookup import prepare
 
     _, environment = prepare(model_path, env_manager)
     click.echo(f"environment ready ({environment.manager}): {environment.root or environment.python}")

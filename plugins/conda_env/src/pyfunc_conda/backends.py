@@ -14,11 +14,9 @@ import shutil
 from abc import ABC, abstractmethod
 from pathlib import Path
 
-from pyfunc_core.envs.base import Reporter, stderr_reporter
-from pyfunc_core.envs.cache import env_root, step
-from pyfunc_core.envs.installer import run_tool
+from pyfunc_core.envs import Reporter, env_root, run_tool, stderr_reporter, step
 from pyfunc_core.errors import EnvironmentBuildError
-from pyfunc_core.model.conda_env import CondaEnv
+from pyfunc_core.model import CondaEnv
 
 BACKEND_VAR = "PYFUNC_CONDA_BACKEND"
 EXE_VAR = "PYFUNC_CONDA_EXE"

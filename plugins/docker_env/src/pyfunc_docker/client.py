@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
-from pyfunc_core.envs.base import Reporter, stderr_reporter
+from pyfunc_core.envs import Reporter, stderr_reporter
 from pyfunc_core.errors import EnvironmentBuildError, PluginError
 from pyfunc_docker.build_log import BuildLog, plain
 

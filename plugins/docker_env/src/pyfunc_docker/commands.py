@@ -11,7 +11,7 @@ from pyfunc_core.cli.errors import one_line_errors
 from pyfunc_docker.options import ENV_MANAGERS
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
     from pyfunc_docker.options import BuildOptions
 
 #: How the image installs the model's environment. ``local`` and ``virtualenv`` build the
@@ -93,7 +93,7 @@ def _options(
 
 def _open(model_path: Path) -> ModelDirectory:
     from pyfunc_core.errors import ModelLoadError
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
 
     if not (model_path / "MLmodel").is_file():
         raise ModelLoadError(f"No model directory at '{model_path}' (no MLmodel file there)")

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlparse
 from pyfunc_core.errors import InvalidParameterError
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.conda_env import CondaEnv
+    from pyfunc_core.model import CondaEnv
 
 CONDA_DIR = "conda"
 #: Where the context's ``conda/`` directory is inside the build stage.

@@ -27,17 +27,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pyfunc_core.envs.base import Reporter, stderr_reporter
+from pyfunc_core.envs import Reporter, stderr_reporter
 from pyfunc_core.errors import EnvironmentBuildError, InvalidParameterError
-from pyfunc_core.model.conda_env import read_conda_env
+from pyfunc_core.model import read_conda_env
 from pyfunc_docker.conda_context import check_channels, write_conda_files
 from pyfunc_docker.dockerfile import HEADER, DockerfileSpec, render_dockerfile
 from pyfunc_docker.options import ENV_MANAGERS, BuildOptions
 from pyfunc_docker.python_version import major_minor, model_python
 
 if TYPE_CHECKING:
-    from pyfunc_core.envs.host_distributions import HostDistribution
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.envs import HostDistribution
+    from pyfunc_core.model import ModelDirectory
 
 #: What a context holds; a directory holding anything else is not overwritten.
 MANAGED = ("Dockerfile", "requirements.txt", "wheels", "model", "certs", "pip.conf", "conda")
@@ -86,7 +86,7 @@ def write_context(
     reporter: Reporter = stderr_reporter,
 ) -> BuildContext:
     """Write the build context for ``model_dir`` into ``output`` (new, empty, or an earlier context)."""
-    from pyfunc_core.envs.host_distributions import model_distributions, without_distributions
+    from pyfunc_core.envs import model_distributions, without_distributions
 
     _check_inputs(options)
     spec = dockerfile_spec(model_dir, options)
@@ -126,7 +126,7 @@ def distribution_wheel(
     distribution the host lacks, or a platform-specific one it installed from an index (its
     host wheel may not fit the image's Python), is installed by ``name[==version]``.
     """
-    from pyfunc_core.envs.host_distributions import local_wheel, pure_python, rebuild_wheel
+    from pyfunc_core.envs import local_wheel, pure_python, rebuild_wheel
 
     if dist.source is not None:
         built = local_wheel(dist, reporter=reporter)

@@ -8,14 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pyfunc_core.envs.base import Reporter, stderr_reporter
-from pyfunc_core.envs.cache import env_root, file_lock
+from pyfunc_core.envs import Reporter, env_root, file_lock, stderr_reporter
 from pyfunc_docker.client import build_image, connect, image_exists, image_tag
 from pyfunc_docker.context import write_context
 from pyfunc_docker.options import BuildOptions
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
 
 
 @dataclass(frozen=True)

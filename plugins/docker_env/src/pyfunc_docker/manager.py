@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Sequence
 
-from pyfunc_core.envs.base import Environment, EnvironmentManager, Reporter, stderr_reporter
+from pyfunc_core.envs import Environment, EnvironmentManager, Reporter, stderr_reporter
 from pyfunc_core.errors import InvalidParameterError
 from pyfunc_docker.dockerfile import VENV
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
 
 NAME = "docker"
 

@@ -8,7 +8,7 @@ from pyfunc_core import hookimpl
 from pyfunc_core.registry import EnvManager
 
 if TYPE_CHECKING:
-    from pyfunc_core.envs.base import EnvironmentManager
+    from pyfunc_core.envs import EnvironmentManager
     from pyfunc_core.registry import CommandRegistry, EnvManagerRegistry
 
 

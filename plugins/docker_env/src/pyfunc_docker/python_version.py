@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pyfunc_core.errors import EnvironmentBuildError
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
 
 PYTHON_ENV_FILE = "python_env.yaml"
 

@@ -26,7 +26,7 @@ class EnvScorer:
         import os
 
         import pyfunc_spark.pipe_scorer as pipe_scorer
-        from pyfunc_core.cli.env_dispatch import get_env_manager
+        from pyfunc_core.envs import get_env_manager
         from pyfunc_core.model.mlmodel import ModelDirectory
 
         environment = get_env_manager(env_manager).prepare(ModelDirectory.open(model_path))

@@ -98,7 +98,7 @@ def spark_udf(
     model_dir = ModelDirectory.open(model_path)  # a missing or broken model fails here, on the driver
     model_dir.loader_module  # noqa: B018 - raises when it has no python_function flavor
     if env_manager != "local":
-        from pyfunc_core.cli.env_dispatch import get_env_manager
+        from pyfunc_core.envs import get_env_manager
 
         get_env_manager(env_manager)  # not installed: a one-line install hint, on the driver
     parsed = parse_result_type(result_type)

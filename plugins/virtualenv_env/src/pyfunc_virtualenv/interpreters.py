@@ -9,8 +9,7 @@ import sys
 from pathlib import Path
 from typing import Iterator
 
-from pyfunc_core.envs.base import Reporter, stderr_reporter
-from pyfunc_core.envs.installer import find_uv
+from pyfunc_core.envs import Reporter, find_uv, stderr_reporter
 from pyfunc_core.errors import EnvironmentBuildError
 
 _PROBE = "import sys; print('.'.join(map(str, sys.version_info[:3])))"

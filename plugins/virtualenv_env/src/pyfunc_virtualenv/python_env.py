@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pyfunc_core.errors import EnvironmentBuildError
-from pyfunc_core.model.requirements import expand_requirement_files
+from pyfunc_core.model import expand_requirement_files
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
 
 PYTHON_ENV_FILE = "python_env.yaml"
 

@@ -1,4 +1,4 @@
-"""Running a CLI command inside the environment an environment manager prepares."""
+"""Environment managers by name, and running a command inside the environment one prepares."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ def get_env_manager(name: str) -> EnvironmentManager:
 
 
 def prepare(model_path: Path, env_manager: str) -> tuple[EnvironmentManager, Environment]:
+    """The manager named ``env_manager`` and the environment it prepared for the model at ``model_path``."""
     from pyfunc_core.model.mlmodel import ModelDirectory
 
     manager = get_env_manager(env_manager)
