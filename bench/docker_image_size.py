@@ -17,7 +17,7 @@ bookworm with python3, imported with ``docker import``):
 
 Sizes are the daemon's ``Size`` of each image, with the base's size subtracted too. Build
 seconds include Docker's layer cache: run it on a fresh daemon for cold figures.
-Run as root on a machine where ``plugins/docker_env/ci-setup.sh`` ran::
+Run as root on a machine where ``dev/docker-setup.sh`` ran::
 
     .venv/bin/python bench/docker_image_size.py
 """

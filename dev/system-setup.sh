@@ -15,4 +15,4 @@ if ! command -v java >/dev/null 2>&1; then
     fi
 fi
 
-bash plugins/docker_env/ci-setup.sh || echo "system-setup: WARNING: no Docker daemon; Docker tests will skip" >&2
+bash dev/docker-setup.sh || echo "system-setup: WARNING: no Docker daemon; Docker tests will skip" >&2

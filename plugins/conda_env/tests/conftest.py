@@ -1,12 +1,13 @@
 """Fixtures for real conda environments without a reachable conda channel.
 
 ``local_channel`` builds a ``file://`` conda channel at test time with
-:func:`pyfunc_conda.testing.build_local_channel`: ``python`` repacked from the interpreter
+:func:`conda_kit.build_local_channel`: ``python`` repacked from the interpreter
 running the tests, and ``pip`` converted from pip's wheel.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import subprocess
 import sys
@@ -16,15 +17,20 @@ from typing import Callable
 
 import pytest
 
-from pyfunc_conda.testing import PY_VERSION, build_local_channel, local_channel_unavailable
+_spec = importlib.util.spec_from_file_location(
+    "pyfunc_conda_test_kit", Path(__file__).parent / "conda_kit.py"
+)
+assert _spec is not None and _spec.loader is not None
+conda_kit = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(conda_kit)
 
 
 @pytest.fixture(scope="session")
 def local_channel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    reason = local_channel_unavailable()
+    reason = conda_kit.local_channel_unavailable()
     if reason:
         pytest.skip(reason)
-    return build_local_channel(tmp_path_factory.mktemp("channel"))
+    return conda_kit.build_local_channel(tmp_path_factory.mktemp("channel"))
 
 
 SIX_MODEL_SCRIPT = textwrap.dedent(
@@ -54,7 +60,7 @@ def save_conda_model(path: Path, channel: Path, *pip: str, conda: tuple[str, ...
         "name": "pyfunc-env",
         "channels": [channel.as_uri()],
         "dependencies": [
-            f"python={PY_VERSION}",
+            f"python={conda_kit.PY_VERSION}",
             "pip",
             *conda,
             {"pip": [*pip, f"cloudpickle=={cloudpickle.__version__}"]},

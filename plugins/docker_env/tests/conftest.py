@@ -117,7 +117,8 @@ def conda_channel(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> 
     Its python runs inside the test base image only if that image's glibc is not older than
     the one this interpreter was built against, so the test skips, saying so, otherwise.
     """
-    testing = pytest.importorskip("pyfunc_conda.testing", reason="pyfunc-conda builds the test channel")
+    pytest.importorskip("rattler", reason="py-rattler (a pyfunc-conda dependency) builds the test channel")
+    testing = conda_kit()
     reason = testing.local_channel_unavailable()
     if reason:
         pytest.skip(reason)
@@ -131,6 +132,19 @@ def conda_channel(tmp_path_factory: pytest.TempPathFactory, base_image: str) -> 
     channel = testing.build_local_channel(tmp_path_factory.mktemp("conda-channel") / "channel")
     print(f"\nconda channel built in {time.perf_counter() - started:.0f}s", file=sys.stderr)
     return channel
+
+
+def conda_kit() -> Any:
+    """The pyfunc-conda tests' channel builder (``plugins/conda_env/tests/conda_kit.py``), loaded once."""
+    module = sys.modules.get("pyfunc_conda_test_kit")
+    if module is None:
+        path = HERE.parents[1] / "conda_env" / "tests" / "conda_kit.py"
+        spec = importlib.util.spec_from_file_location("pyfunc_conda_test_kit", path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["pyfunc_conda_test_kit"] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 def _version(text: str) -> tuple[int, ...]:

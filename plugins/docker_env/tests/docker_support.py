@@ -49,9 +49,9 @@ def ensure_daemon() -> str | None:
         return None
     dockerd = shutil.which("dockerd")
     if docker_cli() is None:
-        return "the docker CLI is not installed (run plugins/docker_env/ci-setup.sh)"
+        return "the docker CLI is not installed (run dev/docker-setup.sh)"
     if dockerd is None:
-        return "no Docker daemon answers and dockerd is not installed (run plugins/docker_env/ci-setup.sh)"
+        return "no Docker daemon answers and dockerd is not installed (run dev/docker-setup.sh)"
     if os.geteuid() != 0:
         return "no Docker daemon answers and dockerd can only be started as root"
     log = open(Path(tempfile.gettempdir()) / "pyfunc-dockerd.log", "ab")
@@ -104,7 +104,7 @@ def ensure_base_image(tag: str = BASE_TAG) -> str:
             return tag
         debootstrap = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
         if not Path(debootstrap).is_file():
-            raise RuntimeError("debootstrap is not installed (run plugins/docker_env/ci-setup.sh)")
+            raise RuntimeError("debootstrap is not installed (run dev/docker-setup.sh)")
         with tempfile.TemporaryDirectory(prefix="pyfunc-rootfs-") as tmp:
             rootfs = Path(tmp) / "rootfs"
             cmd = [debootstrap, "--variant=minbase", f"--include={BASE_PACKAGES}", "bookworm", str(rootfs),

@@ -21,14 +21,14 @@ pytestmark = pytest.mark.slow
 
 TAG = "pyfunc-docker-test-conda:latest"
 PREFIX = "/opt/conda-env"
+#: The Python the test channel holds: this interpreter, repacked (see the conda_channel fixture).
+PY_VERSION = ".".join(map(str, sys.version_info[:3]))
 
 
 @pytest.fixture(scope="module")
 def conda_model(sklearn_model: tuple[Path, Any], tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The session's regression model, with a conda.yaml naming python, pip and its requirements."""
     import yaml
-
-    from pyfunc_conda.testing import PY_VERSION
 
     path = tmp_path_factory.mktemp("conda-models") / "regression"
     shutil.copytree(sklearn_model[0], path)

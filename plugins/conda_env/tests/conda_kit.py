@@ -4,7 +4,8 @@
 from the interpreter running this code (its ELF run paths rewritten to ``$ORIGIN``-relative
 ones, so it works from any prefix), and ``pip``, converted from the pip wheel bundled with
 virtualenv. py-rattler solves and installs from it like from any channel. The pyfunc-conda
-and pyfunc-docker tests share it; it is not used at run time.
+and pyfunc-docker tests share it (their conftests load this file by path); it is
+test code, not part of the pyfunc-conda wheel.
 """
 
 from __future__ import annotations

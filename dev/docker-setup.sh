@@ -9,7 +9,7 @@ set -euo pipefail
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     if command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; else
-        echo "ci-setup.sh: not root and no sudo; cannot install or start Docker" >&2
+        echo "docker-setup: not root and no sudo; cannot install or start Docker" >&2
         exit 1
     fi
 fi
@@ -18,27 +18,27 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 if [ "${#missing[@]}" -gt 0 ]; then
-    echo "ci-setup.sh: installing ${missing[*]}"
+    echo "docker-setup: installing ${missing[*]}"
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 if docker info >/dev/null 2>&1; then
-    echo "ci-setup.sh: a Docker daemon is already running"
+    echo "docker-setup: a Docker daemon is already running"
     exit 0
 fi
 
 log=/tmp/pyfunc-dockerd.log
-echo "ci-setup.sh: starting dockerd (log: $log)"
+echo "docker-setup: starting dockerd (log: $log)"
 # setsid: the daemon outlives this script and is not killed with the caller's process group.
 $SUDO setsid dockerd >"$log" 2>&1 < /dev/null &
 for _ in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then
-        echo "ci-setup.sh: dockerd is up"
+        echo "docker-setup: dockerd is up"
         exit 0
     fi
     sleep 1
 done
-echo "ci-setup.sh: dockerd did not answer within 60s; last log lines:" >&2
+echo "docker-setup: dockerd did not answer within 60s; last log lines:" >&2
 tail -n 20 "$log" >&2 || true
 exit 1
