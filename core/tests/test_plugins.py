@@ -168,6 +168,31 @@ def test_unknown_hook_is_refused_at_registration():
     assert plugins.pm.get_plugin("typo") is None
 
 
+def test_registration_goes_through_pluggy_options():
+    """Registration hooks run through pluggy, so its options apply: an optional hook that no
+    spec knows is accepted, and a plugin's own wrapper runs around its implementation."""
+    order = []
+
+    class Wrapped:
+        @hookimpl(optionalhook=True)
+        def register_something_else(self, registry):
+            raise AssertionError("no such hook is ever called")
+
+        @hookimpl(wrapper=True)
+        def register_flavors(self, registry):
+            order.append("before")
+            registry.add(Flavor(name="wrapped", load=lambda d: _Predictor()))
+            result = yield
+            order.append("after")
+            return result
+
+    plugins = Plugins().load(entry_points=False)
+    info = plugins.add_plugin(Wrapped(), name="wrapped")
+    assert (info.status, info.provides) == ("ok", {"flavors": ["wrapped"]})
+    assert plugins.flavors.provider("wrapped") == "wrapped"
+    assert order == ["before", "after"]
+
+
 def test_wrong_argument_names_are_refused_at_registration():
     class WrongArgs:
         @hookimpl

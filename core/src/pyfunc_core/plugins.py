@@ -42,6 +42,8 @@ if sys.version_info >= (3, 10):
 else:
     import importlib_metadata as metadata
 
+__all__ = ["PluginInfo", "Plugins", "get_plugins", "metadata", "reset_plugins"]
+
 logger = logging.getLogger("pyfunc_core.plugins")
 
 ENV_ALLOW_LIST = "PYFUNC_CORE_PLUGINS"
@@ -153,30 +155,34 @@ class Plugins:
         """Register one plugin object and run its registration hooks.
 
         Public so tests (and embedding applications) can add a plugin defined in code.
+
+        The ``register_*`` hooks run plugin by plugin, through pluggy's
+        ``subset_hook_caller`` limited to this plugin: its ``tryfirst``/``trylast`` and
+        wrappers apply among its own implementations, a failure discards only what it
+        registered, and each registry knows which plugin added what. Another plugin's
+        wrapper therefore does not wrap these calls. ``select_flavor`` is called through
+        ``pm.hook`` over every plugin, with pluggy's ordering.
         """
         info = info or PluginInfo(name, distribution or name, version)
         try:
             self.pm.register(plugin, name=name)
-            unknown = [
-                hook
-                for hook, impls in ((h, self.pm.hook.__dict__.get(h)) for h in _hookimpl_names(plugin))
-                if impls is None or not impls.has_spec()
-            ]
-            if unknown:
+            try:  # plugins before this one passed, so what is pending is this one's
+                self.pm.check_pending()
+            except pluggy.PluginValidationError:
+                unknown = {c.name for c in self.pm.get_hookcallers(plugin) or () if not c.has_spec()}
                 self.pm.unregister(plugin)
-                raise PluginError(f"implements unknown hooks: {', '.join(sorted(unknown))}")
+                raise PluginError(f"implements unknown hooks: {', '.join(sorted(unknown))}") from None
         except (pluggy.PluginValidationError, PluginError, ValueError) as exc:
             if self.pm.get_plugin(name) is plugin:  # pluggy < 1.7 keeps a plugin that failed validation
                 self.pm.unregister(plugin)
             self._fail(info, BROKEN, f"invalid hook implementation: {exc}")
             return info
+        others = [p for p in self.pm.get_plugins() if p is not plugin]
         for hook_name, (label, registry) in self.registries.items():
-            hook = getattr(self.pm.hook, hook_name)
-            impls = [i for i in hook.get_hookimpls() if i.plugin_name == name]
+            call = self.pm.subset_hook_caller(hook_name, remove_plugins=others)
             registry.current_plugin = name
             try:
-                for impl in impls:  # an implementation may omit the argument (pluggy allows it)
-                    impl.function(**{arg: registry for arg in impl.argnames})
+                call(registry=registry)  # an implementation may omit the argument (pluggy allows it)
             except Exception as exc:
                 for _, other in self.registries.values():
                     other.discard_plugin(name)
@@ -224,11 +230,6 @@ def _disabled_reason(name: str, allow: str) -> str:
         f"disabled by {ENV_ALLOW_LIST}={allow!r}; enable it with {ENV_ALLOW_LIST}="
         f"{','.join([*enabled, name])}, or unset {ENV_ALLOW_LIST} to load every plugin"
     )
-
-
-def _hookimpl_names(plugin: object) -> list[str]:
-    marker = f"{hookspecs.PROJECT_NAME}_impl"
-    return [n for n in dir(plugin) if hasattr(getattr(plugin, n, None), marker)]
 
 
 def _entry_points() -> list[metadata.EntryPoint]:
