@@ -10,7 +10,7 @@ import importlib
 from typing import Any
 
 from pyfunc_core._version import __version__
-from pyfunc_core.hookspecs import hookimpl
+from pyfunc_core.hookspecs import hookimpl, hookspec
 
 _LAZY = {
     "save_model": "pyfunc_core.python_model.flavor",
@@ -33,7 +33,7 @@ _LAZY = {
     "DataType": "pyfunc_core.schema.types",
 }
 
-__all__ = ["__version__", "hookimpl", *_LAZY]
+__all__ = ["__version__", "hookimpl", "hookspec", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

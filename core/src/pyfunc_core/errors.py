@@ -8,6 +8,21 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = [
+    "HTTP_STATUS",
+    "EnvironmentBuildError",
+    "InvalidInputError",
+    "InvalidParameterError",
+    "MissingFlavorError",
+    "ModelLoadError",
+    "PluginError",
+    "PredictionError",
+    "PyfuncError",
+    "UnsupportedContentTypeError",
+    "clip",
+    "quote",
+]
+
 #: MLflow error code -> HTTP status, as MLflow's REST layer maps them.
 HTTP_STATUS: dict[str, int] = {
     "BAD_REQUEST": 400,

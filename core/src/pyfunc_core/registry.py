@@ -13,6 +13,23 @@ from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Protocol, Ty
 
 from pyfunc_core.errors import PluginError
 
+__all__ = [
+    "CodecRegistry",
+    "CommandRegistry",
+    "EnvManager",
+    "EnvManagerRegistry",
+    "Flavor",
+    "FlavorRegistry",
+    "FormatRegistry",
+    "ModelFile",
+    "Predictor",
+    "Registry",
+    "ServeOptions",
+    "Server",
+    "ServerOption",
+    "ServerRegistry",
+]
+
 if TYPE_CHECKING:
     import click
 

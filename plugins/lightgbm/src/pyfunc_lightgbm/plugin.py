@@ -16,7 +16,7 @@ from pyfunc_lightgbm import (
 from pyfunc_lightgbm.native import LightGBMText
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
     from pyfunc_core.registry import FlavorRegistry, FormatRegistry
 
 

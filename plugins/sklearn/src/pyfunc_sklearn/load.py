@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Sequence
 
-from pyfunc_core.model.mlmodel import ModelDirectory
+from pyfunc_core.model import ModelDirectory
 from pyfunc_sklearn import serialization
 from pyfunc_sklearn.constants import FLAVOR_NAME, PICKLE, SklearnVersionWarning
 from pyfunc_sklearn.predictor import SklearnPredictor

@@ -6,8 +6,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from pyfunc_core.errors import InvalidParameterError
-from pyfunc_core.model.mlmodel import ModelMeta
-from pyfunc_core.model.save import CODE_DIR, save_model_directory
+from pyfunc_core.model import CODE_DIR, ModelMeta, save_model_directory
 from pyfunc_sklearn import serialization
 from pyfunc_sklearn.constants import (
     CLOUDPICKLE,

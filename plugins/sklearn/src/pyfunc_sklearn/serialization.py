@@ -17,7 +17,7 @@ from pyfunc_core.registry import ModelFile
 from pyfunc_sklearn.constants import ENV_TRUSTED_TYPES, FLAVOR_NAME, PICKLE, SERIALIZATION_FORMATS
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
 
 SKLEARN = "scikit-learn"
 TRUST_HINT = (

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from pyfunc_core.cli.errors import one_line_errors
+from pyfunc_core.cli import one_line_errors
 from pyfunc_core.errors import InvalidInputError, InvalidParameterError
 
 

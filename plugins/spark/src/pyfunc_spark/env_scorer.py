@@ -27,7 +27,7 @@ class EnvScorer:
 
         import pyfunc_spark.pipe_scorer as pipe_scorer
         from pyfunc_core.envs import get_env_manager
-        from pyfunc_core.model.mlmodel import ModelDirectory
+        from pyfunc_core.model import ModelDirectory
 
         environment = get_env_manager(env_manager).prepare(ModelDirectory.open(model_path))
         source = Path(pipe_scorer.__file__).read_text(encoding="utf-8")
@@ -47,7 +47,7 @@ class EnvScorer:
         return scorer
 
     def predict(self, frame: Any) -> Any:
-        from pyfunc_core.codecs.encode import dumps
+        from pyfunc_core.codecs import dumps
 
         body = dumps(
             {

@@ -27,7 +27,7 @@ def scorer_for(model: ShippedModel, env_manager: str) -> Scorer:
         if scorer is None:
             path = model.local_path()
             if env_manager == "local":
-                from pyfunc_core.model.load import load_model
+                from pyfunc_core.model import load_model
 
                 scorer = load_model(path)
             else:

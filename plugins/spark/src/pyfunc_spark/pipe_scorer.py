@@ -18,9 +18,8 @@ def main(model_path: str) -> None:
     os.dup2(2, 1)  # model code that prints must not corrupt the frames
     source = sys.stdin.buffer
 
-    from pyfunc_core.codecs import decode_request
-    from pyfunc_core.codecs.encode import predictions_to_json
-    from pyfunc_core.model.load import load_model
+    from pyfunc_core.codecs import decode_request, predictions_to_json
+    from pyfunc_core.model import load_model
     from pyfunc_core.plugins import get_plugins
 
     def send(payload: bytes) -> None:

@@ -89,7 +89,7 @@ def spark_udf(
     Python worker. ``env_manager="virtualenv"`` scores inside the model's own virtualenv
     (built on each executor by the pyfunc-virtualenv plugin).
     """
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
     from pyfunc_spark.result_types import parse_result_type
     from pyfunc_spark.shipping import ship_model
 

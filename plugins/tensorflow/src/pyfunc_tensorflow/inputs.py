@@ -65,7 +65,7 @@ def coerce(value: Any, dtype: Any, shape: Sequence[int | None] | None, name: str
     """
     import numpy as np
 
-    from pyfunc_core.schema.enforce import narrow_untyped_numbers
+    from pyfunc_core.schema import narrow_untyped_numbers
 
     dtype = np.dtype(dtype)
     value = narrow_untyped_numbers(value, dtype)

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pyfunc_core.errors import ModelLoadError
-from pyfunc_core.model.mlmodel import ModelDirectory
+from pyfunc_core.model import ModelDirectory
 from pyfunc_tensorflow.constants import (
     CUSTOM_OBJECTS_FILE,
     DATA_DIR,
@@ -50,7 +50,7 @@ def load_predictor(model_dir: ModelDirectory) -> Predictor:
 
 def load_model(path: str | Path) -> Any:
     """The native model of a saved directory: a ``keras.Model``, or the restored SavedModel."""
-    from pyfunc_core.model.load import resolve_flavor
+    from pyfunc_core.model import resolve_flavor
     from pyfunc_core.plugins import get_plugins
 
     model_dir = ModelDirectory.open(path)

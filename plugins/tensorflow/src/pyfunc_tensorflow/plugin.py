@@ -9,7 +9,7 @@ from pyfunc_core.registry import Flavor
 from pyfunc_tensorflow.constants import FLAVOR_NAME, LOADER_MODULES
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
     from pyfunc_core.registry import FlavorRegistry, Predictor
 
 

@@ -15,8 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from pyfunc_core.errors import InvalidInputError, InvalidParameterError, PyfuncError
-from pyfunc_core.model.mlmodel import ModelMeta
-from pyfunc_core.model.save import save_model_directory
+from pyfunc_core.model import ModelMeta, save_model_directory
 from pyfunc_tensorflow.constants import (
     CUSTOM_OBJECTS_FILE,
     DATA_DIR,

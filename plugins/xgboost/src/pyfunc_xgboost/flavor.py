@@ -8,9 +8,7 @@ from typing import Any, Callable, Sequence
 
 from pyfunc_core.errors import InvalidParameterError
 from pyfunc_core.formats import get_format
-from pyfunc_core.model.method_predictor import MethodPredictor
-from pyfunc_core.model.mlmodel import ModelDirectory, ModelMeta
-from pyfunc_core.model.save import CODE_DIR, save_model_directory
+from pyfunc_core.model import CODE_DIR, MethodPredictor, ModelDirectory, ModelMeta, save_model_directory
 from pyfunc_core.registry import ModelFile
 from pyfunc_xgboost import FLAVOR_NAME, LOADER_MODULES, MODEL_FORMATS, PREDICT_FUNCTIONS
 from pyfunc_xgboost.native import BOOSTER

@@ -10,7 +10,7 @@ from pyfunc_xgboost import FLAVOR_NAME, LOADER_MODULES, MODEL_FORMATS, XGBOOST_R
 from pyfunc_xgboost.native import XGBoostFile
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory
     from pyfunc_core.registry import FlavorRegistry, FormatRegistry
 
 
