@@ -105,7 +105,7 @@ def test_concurrent_prepare_builds_one_environment(tmp_path, conda_model):
 
 
 def test_serves_over_http_from_the_conda_environment(tmp_path, shared_root, conda_model):
-    pytest.importorskip("pyfunc_scoring_server.server", reason="pyfunc-scoring-server is not installed")
+    pytest.importorskip("pyfunc_scoring_server.process.server", reason="pyfunc-scoring-server is not installed")
     import signal
     import socket
     import time

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pyfunc_scoring_server.balance import ConnectionBalance
+from pyfunc_scoring_server.process.balance import ConnectionBalance
 
 
 def test_a_worker_accepts_unless_it_is_more_than_one_ahead_of_the_least_loaded() -> None:

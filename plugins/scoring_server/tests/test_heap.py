@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pyfunc_scoring_server.batching import DirectRunner
-from pyfunc_scoring_server.heap import HeapTrimmer
+from pyfunc_scoring_server.process.heap import HeapTrimmer
+from pyfunc_scoring_server.scoring.batching import DirectRunner
 
 
 def _wait_for(predicate, seconds: float = 10.0) -> bool:
@@ -76,7 +76,7 @@ def test_an_idle_predict_thread_keeps_nothing_of_the_last_request() -> None:
 
 _PAGE_OUT = """
 import json, mmap, sys
-from pyfunc_scoring_server.file_pages import release_file_pages
+from pyfunc_scoring_server.process.file_pages import release_file_pages
 
 path = sys.argv[1]
 with open(path, "rb") as f:  # a file no other process maps, read page by page
@@ -122,7 +122,7 @@ def test_paging_out_drops_file_pages_only_this_process_maps(tmp_path: Path) -> N
 
 
 def test_malloc_arenas_can_be_capped() -> None:
-    from pyfunc_scoring_server.heap import limit_malloc_arenas
+    from pyfunc_scoring_server.process.heap import limit_malloc_arenas
 
     if not HeapTrimmer(lambda: True).available:
         pytest.skip("mallopt and malloc_trim are glibc's; this C library has neither")

@@ -17,8 +17,8 @@ import requests
 
 from pyfunc_core import PythonModel, save_model
 from pyfunc_core.schema import ColSpec, ModelSignature, ParamSchema, ParamSpec, Schema
-from pyfunc_scoring_server.balance import ConnectionBalance
-from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Expired
+from pyfunc_scoring_server.process.balance import ConnectionBalance
+from pyfunc_scoring_server.scoring.batching import BatchRunner, DirectRunner, Expired
 
 from .test_invocations import assert_error, split_body
 

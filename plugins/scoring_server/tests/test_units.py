@@ -11,9 +11,9 @@ import pytest
 
 from pyfunc_core.errors import InvalidInputError, UnsupportedContentTypeError
 from pyfunc_core.schema import ColSpec, Schema
-from pyfunc_scoring_server.access_log import AccessLog
-from pyfunc_scoring_server.batching import BatchRunner, count_rows, merge, merge_key, split
-from pyfunc_scoring_server.v2_codec import check_content_type, decode_infer_request, encode_outputs
+from pyfunc_scoring_server.http.access_log import AccessLog
+from pyfunc_scoring_server.protocols.v2_codec import check_content_type, decode_infer_request, encode_outputs
+from pyfunc_scoring_server.scoring.batching import BatchRunner, count_rows, merge, merge_key, split
 
 
 def test_merge_keys_separate_incompatible_inputs() -> None:

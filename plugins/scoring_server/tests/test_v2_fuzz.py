@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pyfunc_core.errors import PyfuncError
 from pyfunc_core.schema import ColSpec, Schema, TensorSpec
 from pyfunc_core.schema.enforce import enforce_schema
-from pyfunc_scoring_server.v2_codec import DATATYPES, check_content_type, decode_infer_request
+from pyfunc_scoring_server.protocols.v2_codec import DATATYPES, check_content_type, decode_infer_request
 
 EXPLORE = int(os.environ.get("PYFUNC_FUZZ_EXAMPLES", "0"))
 FUZZ = settings(

@@ -84,7 +84,7 @@ class Served:
 
 
 def test_serves_from_the_model_environment_and_reuses_it(tmp_path, six_model):
-    _require_plugin("pyfunc_scoring_server.server")
+    _require_plugin("pyfunc_scoring_server.process.server")
     root = tmp_path / "envs"
     first = Served(six_model, root, tmp_path)
     try:
@@ -153,7 +153,7 @@ def old_sklearn_model(tmp_path_factory) -> tuple[Path, dict]:
 
 
 def test_serves_a_model_saved_with_another_sklearn_version(tmp_path, shared_env_root, old_sklearn_model):
-    _require_plugin("pyfunc_scoring_server.server")
+    _require_plugin("pyfunc_scoring_server.process.server")
     import sklearn
 
     model, expected = old_sklearn_model

@@ -1,6 +1,6 @@
 """The V2 gRPC service (KServe's ``grpc_predict_v2.proto``, package ``inference``) of one worker.
 
-It serves the worker's :class:`~pyfunc_scoring_server.context.ServingContext`: the same model,
+It serves the worker's :class:`~pyfunc_scoring_server.scoring.context.ServingContext`: the same model,
 runner (and batching queue), ``--timeout`` deadline, ``--max-body-size`` (the largest message
 received) and metrics (endpoint label ``grpc <Method>``) as HTTP. Tensors arrive in typed
 ``contents`` or in ``raw_input_contents`` (the binary extension's layout); answers always
@@ -21,12 +21,17 @@ import orjson
 from pyfunc_core.errors import InvalidInputError, PyfuncError, quote
 from pyfunc_grpc.proto import grpc_predict_v2_pb2 as pb
 from pyfunc_grpc.proto import grpc_predict_v2_pb2_grpc as pb_grpc
-from pyfunc_scoring_server import v2
-from pyfunc_scoring_server.v2_binary import decode_raw, encode_raw
-from pyfunc_scoring_server.v2_codec import DATATYPES, RESERVED_PARAMETERS, combine_inputs, encode_outputs
+from pyfunc_scoring_server.protocols import v2
+from pyfunc_scoring_server.protocols.v2_binary import decode_raw, encode_raw
+from pyfunc_scoring_server.protocols.v2_codec import (
+    DATATYPES,
+    RESERVED_PARAMETERS,
+    combine_inputs,
+    encode_outputs,
+)
 
 if TYPE_CHECKING:
-    from pyfunc_scoring_server.context import ServingContext
+    from pyfunc_scoring_server.scoring.context import ServingContext
 
 logger = logging.getLogger("pyfunc_grpc")
 
@@ -247,7 +252,7 @@ class GrpcHandle:
 
 def start_grpc(ctx: ServingContext, host: str, port: int) -> GrpcHandle:
     """Serve V2 gRPC on ``host:port`` from this worker."""
-    from pyfunc_scoring_server.workers import request_threads
+    from pyfunc_scoring_server.process.workers import request_threads
 
     server = grpc.server(
         ThreadPoolExecutor(max_workers=request_threads(ctx.options), thread_name_prefix="grpc"),

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from pyfunc_core.registry import ServerOption
 
 if TYPE_CHECKING:
-    from pyfunc_scoring_server.context import ServingContext
+    from pyfunc_scoring_server.scoring.context import ServingContext
 
 
 class GrpcService:

@@ -14,15 +14,13 @@ SERVER_NAME = "scoring-server"
 
 
 def _serve(options: ServeOptions) -> int:
-    from pyfunc_scoring_server.options import ScoringOptions
     from pyfunc_scoring_server.process.server import serve
 
-    return serve(ScoringOptions.of(options))
+    return serve(options)
 
 
 @hookimpl
 def register_servers(registry: ServerRegistry) -> None:
-    from pyfunc_scoring_server.options import OPTIONS
     from pyfunc_scoring_server.process.services import server_options
 
     registry.add(
@@ -30,6 +28,6 @@ def register_servers(registry: ServerRegistry) -> None:
             name=SERVER_NAME,
             serve=_serve,
             description="waitress WSGI server: MLflow /invocations, Open Inference Protocol V2, metrics",
-            options=(*OPTIONS, *server_options()),
+            options=server_options(),
         )
     )

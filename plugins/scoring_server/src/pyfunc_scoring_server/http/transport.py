@@ -37,10 +37,10 @@ from waitress.task import ErrorTask, WSGITask
 from waitress.utilities import Error
 
 from pyfunc_core.errors import clip
-from pyfunc_scoring_server.responses import STATUS_ERROR_CODES, request_id, too_large
+from pyfunc_scoring_server.http.responses import STATUS_ERROR_CODES, request_id, too_large
 
 if TYPE_CHECKING:
-    from pyfunc_scoring_server.balance import WorkerSlot
+    from pyfunc_scoring_server.process.balance import WorkerSlot
 
 logger = logging.getLogger("pyfunc_scoring_server")
 
@@ -223,7 +223,7 @@ class HttpServer:
         cap = self.max_connections
         waitress_readable = server.readable
         if slot is not None:
-            from pyfunc_scoring_server.balance import LOOP_TIMEOUT
+            from pyfunc_scoring_server.process.balance import LOOP_TIMEOUT
 
             server.adj.asyncore_loop_timeout = LOOP_TIMEOUT  # (the Adjustments parser only takes ints)
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from pyfunc_scoring_server import __version__
-from pyfunc_scoring_server.context import ServingContext
-from pyfunc_scoring_server.v2 import tensor_metadata
-from pyfunc_scoring_server.v2_codec import DATATYPES
+from pyfunc_scoring_server.protocols.v2 import tensor_metadata
+from pyfunc_scoring_server.protocols.v2_codec import DATATYPES
+from pyfunc_scoring_server.scoring.context import ServingContext
 
 _JSON_TYPES = {
     "boolean": {"type": "boolean"},
@@ -254,7 +254,7 @@ def _requested_output(ctx: ServingContext) -> dict[str, Any]:
 
 def openai_paths(ctx: ServingContext) -> dict[str, Any]:
     """The OpenAI-compatible routes, documented for the chat and agent models they serve."""
-    from pyfunc_scoring_server.openai_routes import TASK_AGENT, TASK_CHAT, TASK_RESPONSES, task_of
+    from pyfunc_scoring_server.protocols.openai_routes import TASK_AGENT, TASK_CHAT, TASK_RESPONSES, task_of
 
     task = task_of(ctx)
     error = {"description": "OpenAI-style error",

@@ -17,15 +17,15 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from pyfunc_core.codecs.base import input_error
 from pyfunc_core.errors import PredictionError, PyfuncError, clip
-from pyfunc_scoring_server.batching import BatchRunner, DirectRunner, Expired, Slot, count_rows
-from pyfunc_scoring_server.heap import HeapTrimmer
-from pyfunc_scoring_server.outputs import ModelOutputs
-from pyfunc_scoring_server.responses import Reply, mlflow_error
+from pyfunc_scoring_server.http.responses import Reply, mlflow_error
+from pyfunc_scoring_server.process.heap import HeapTrimmer
+from pyfunc_scoring_server.protocols.outputs import ModelOutputs
+from pyfunc_scoring_server.scoring.batching import BatchRunner, DirectRunner, Expired, Slot, count_rows
 
 if TYPE_CHECKING:
     from pyfunc_core.model.pyfunc_model import PyFuncModel
     from pyfunc_core.registry import CodecRegistry, ServeOptions
-    from pyfunc_scoring_server.metrics import Metrics
+    from pyfunc_scoring_server.http.metrics import Metrics
 
 logger = logging.getLogger("pyfunc_scoring_server")
 R = TypeVar("R")
@@ -223,7 +223,7 @@ def log_internal(exc: BaseException) -> None:
 
 def internal_error(exc: BaseException, debug: bool) -> Reply:
     """MLflow's 500 body for a fault of the server itself (logged with its traceback)."""
-    from pyfunc_scoring_server.responses import stack_of
+    from pyfunc_scoring_server.http.responses import stack_of
 
     log_internal(exc)
     return mlflow_error(

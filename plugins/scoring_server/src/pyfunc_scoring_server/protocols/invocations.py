@@ -11,9 +11,9 @@ from typing import Any
 
 from pyfunc_core.codecs import ModelRequest, decode_request, predictions_to_json
 from pyfunc_core.errors import PyfuncError
-from pyfunc_scoring_server.context import ServingContext, internal_error
-from pyfunc_scoring_server.llm_input import LlmRequest, parse_llm_request
-from pyfunc_scoring_server.responses import Reply, json_reply, mlflow_error, mlflow_error_from, too_large
+from pyfunc_scoring_server.http.responses import Reply, json_reply, mlflow_error, mlflow_error_from, too_large
+from pyfunc_scoring_server.protocols.llm_input import LlmRequest, parse_llm_request
+from pyfunc_scoring_server.scoring.context import ServingContext, internal_error
 
 
 def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
@@ -33,7 +33,7 @@ def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
 def llm_invocation(ctx: ServingContext, llm: LlmRequest, started: float) -> Reply:
     """Unwrapped LLM JSON (answered unwrapped, streamed on ``"stream": true``) or a type-hinted
     model's ``inputs`` (answered as ``{"predictions": ...}``)."""
-    from pyfunc_scoring_server.streaming import can_stream, prepare, stream_predictions
+    from pyfunc_scoring_server.protocols.streaming import can_stream, prepare, stream_predictions
 
     try:
         if llm.stream and can_stream(ctx):

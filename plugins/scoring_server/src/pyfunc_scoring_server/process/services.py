@@ -6,7 +6,7 @@ A plugin distribution adds one under the entry point group ``pyfunc_scoring_serv
 - ``options``: a sequence of :class:`pyfunc_core.registry.ServerOption` (``--grpc-port``),
   offered by ``pyfunc-core serve`` and parsed into ``ServeOptions.extra``;
 - ``start(ctx)``: called in each worker once the model is loaded, before the worker reports
-  ready, with the worker's :class:`~pyfunc_scoring_server.context.ServingContext` (model,
+  ready, with the worker's :class:`~pyfunc_scoring_server.scoring.context.ServingContext` (model,
   runner and its batching queue, limits, metrics); returns None when not enabled by its
   options, else a handle whose ``stop(grace)`` the worker calls when it starts draining (it
   must not block: refuse new calls, give running ones ``grace`` seconds), and whose optional
@@ -26,7 +26,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyfunc_scoring_server.context import ServingContext
+    from pyfunc_scoring_server.scoring.context import ServingContext
 
 GROUP = "pyfunc_scoring_server.services"
 logger = logging.getLogger("pyfunc_scoring_server")

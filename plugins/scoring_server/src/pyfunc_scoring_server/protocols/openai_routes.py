@@ -26,10 +26,10 @@ import orjson
 
 from pyfunc_core.codecs import ModelRequest
 from pyfunc_core.errors import PyfuncError, quote
-from pyfunc_scoring_server.context import ServingContext
-from pyfunc_scoring_server.invocations import read_body
-from pyfunc_scoring_server.responses import Reply, json_reply, too_large
-from pyfunc_scoring_server.streaming import can_stream, data_event, prepare, stream_predictions
+from pyfunc_scoring_server.http.responses import Reply, json_reply, too_large
+from pyfunc_scoring_server.protocols.invocations import read_body
+from pyfunc_scoring_server.protocols.streaming import can_stream, data_event, prepare, stream_predictions
+from pyfunc_scoring_server.scoring.context import ServingContext
 
 TASK_CHAT, TASK_AGENT, TASK_RESPONSES = "agent/v1/chat", "agent/v2/chat", "agent/v1/responses"
 _DROPPED = ("model", "stream", "stream_options", "user", "store", "metadata")
@@ -187,7 +187,7 @@ def _agent_stop(ctx: ServingContext, cid: str, created: int) -> bytes:
 
 
 def _single_chunk(completion: dict[str, Any]) -> Reply:
-    from pyfunc_scoring_server.streaming import DONE, EVENT_STREAM
+    from pyfunc_scoring_server.protocols.streaming import DONE, EVENT_STREAM
 
     choices = [{"index": c.get("index", 0), "delta": c.get("message") or {}, "finish_reason": c.get("finish_reason")}
                for c in completion.get("choices") or []]  # fmt: skip
@@ -235,7 +235,7 @@ def responses(ctx: ServingContext, environ: dict[str, Any], started: float) -> R
             events.encode({"type": "response.output_item.done", "item": item})
             for item in out.get("output", [])
         ]
-        from pyfunc_scoring_server.streaming import DONE, EVENT_STREAM
+        from pyfunc_scoring_server.protocols.streaming import DONE, EVENT_STREAM
 
         return Reply(200, b"".join([*body, *events.completed(), DONE]), EVENT_STREAM)
     return json_reply(response)

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from pyfunc_core.errors import PyfuncError
-from pyfunc_scoring_server.balance import ConnectionBalance
-from pyfunc_scoring_server.file_pages import release_file_pages
+from pyfunc_scoring_server.process.balance import ConnectionBalance
+from pyfunc_scoring_server.process.file_pages import release_file_pages
 
 if TYPE_CHECKING:
     from pyfunc_core.model.pyfunc_model import PyFuncModel
     from pyfunc_core.registry import ServeOptions
-    from pyfunc_scoring_server.balance import WorkerSlot
+    from pyfunc_scoring_server.process.balance import WorkerSlot
 
 logger = logging.getLogger("pyfunc_scoring_server")
 
@@ -124,13 +124,13 @@ def run_worker(
     signal.signal(signal.SIGINT, early)
 
     from pyfunc_core.plugins import get_plugins
-    from pyfunc_scoring_server.access_log import AccessLog
-    from pyfunc_scoring_server.app import ScoringApp
-    from pyfunc_scoring_server.context import ServingContext
-    from pyfunc_scoring_server.metrics import Metrics
-    from pyfunc_scoring_server.services import start_services, stop_services, wait_services
-    from pyfunc_scoring_server.transport import HttpServer
-    from pyfunc_scoring_server.warmup import warm_up
+    from pyfunc_scoring_server.http.access_log import AccessLog
+    from pyfunc_scoring_server.http.app import ScoringApp
+    from pyfunc_scoring_server.http.metrics import Metrics
+    from pyfunc_scoring_server.http.transport import HttpServer
+    from pyfunc_scoring_server.process.services import start_services, stop_services, wait_services
+    from pyfunc_scoring_server.process.warmup import warm_up
+    from pyfunc_scoring_server.scoring.context import ServingContext
 
     loaded = preloaded or load_serving_model(options)
     if stop_early:
@@ -320,7 +320,7 @@ class Supervisor:
 
     def _reap_and_restart(self) -> bool:
         """Reap dead workers; restart those that had been ready. True means give up."""
-        from pyfunc_scoring_server.metrics import mark_worker_dead
+        from pyfunc_scoring_server.http.metrics import mark_worker_dead
 
         while True:
             try:
@@ -356,7 +356,7 @@ class Supervisor:
             self._spawn()
 
     def _shutdown(self, failed: bool) -> int:
-        from pyfunc_scoring_server.metrics import mark_worker_dead
+        from pyfunc_scoring_server.http.metrics import mark_worker_dead
 
         self.sock.close()
         for pid in list(self.workers):

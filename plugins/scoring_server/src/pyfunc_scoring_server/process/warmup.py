@@ -18,7 +18,7 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from pyfunc_scoring_server.app import ScoringApp
+    from pyfunc_scoring_server.http.app import ScoringApp
 
 logger = logging.getLogger("pyfunc_scoring_server")
 

@@ -10,13 +10,11 @@ from time import perf_counter
 from typing import Any, Callable, Iterable
 
 from pyfunc_core.errors import quote
-from pyfunc_scoring_server import health, openai_routes, v2
-from pyfunc_scoring_server.access_log import AccessLog
-from pyfunc_scoring_server.context import ServingContext, internal_error
-from pyfunc_scoring_server.gzip_body import MIN_SIZE, BodyError, accepts_gzip, compress, inflate_request
-from pyfunc_scoring_server.invocations import invocations
-from pyfunc_scoring_server.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from pyfunc_scoring_server.responses import (
+from pyfunc_scoring_server.http import health
+from pyfunc_scoring_server.http.access_log import AccessLog
+from pyfunc_scoring_server.http.gzip_body import MIN_SIZE, BodyError, accepts_gzip, compress, inflate_request
+from pyfunc_scoring_server.http.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
+from pyfunc_scoring_server.http.responses import (
     STATUS_LINES,
     Reply,
     json_reply,
@@ -24,8 +22,11 @@ from pyfunc_scoring_server.responses import (
     request_id,
     v2_error,
 )
-from pyfunc_scoring_server.streaming import ChunkStream, StreamReply
-from pyfunc_scoring_server.transport import ARRIVED
+from pyfunc_scoring_server.http.transport import ARRIVED
+from pyfunc_scoring_server.protocols import openai_routes, v2
+from pyfunc_scoring_server.protocols.invocations import invocations
+from pyfunc_scoring_server.protocols.streaming import ChunkStream, StreamReply
+from pyfunc_scoring_server.scoring.context import ServingContext, internal_error
 
 V2_PREFIX = "/v2"
 
@@ -200,7 +201,7 @@ class ScoringApp:
 
     def _openapi_reply(self) -> Reply:
         if self._openapi is None:
-            from pyfunc_scoring_server.openapi import build_openapi
+            from pyfunc_scoring_server.http.openapi import build_openapi
 
             self._openapi = json_reply(build_openapi(self.ctx)).body
         return Reply(200, self._openapi)

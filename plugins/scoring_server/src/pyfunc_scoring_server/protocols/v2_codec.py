@@ -21,7 +21,7 @@ from pyfunc_core.codecs import parse_content_type
 from pyfunc_core.codecs.base import column_indexes
 from pyfunc_core.codecs.json_codec import parse_json
 from pyfunc_core.errors import InvalidInputError, UnsupportedContentTypeError, clip, quote
-from pyfunc_scoring_server.v2_binary import binary_size, decode_raw, split_body
+from pyfunc_scoring_server.protocols.v2_binary import binary_size, decode_raw, split_body
 
 if TYPE_CHECKING:
     from pyfunc_core.schema.types import Schema
@@ -340,7 +340,7 @@ def encode_outputs(
         by_name = {o["name"]: o for o in outputs}
         missing = [w for w in wanted if w not in by_name]
         if missing:
-            from pyfunc_scoring_server.outputs import unknown_outputs
+            from pyfunc_scoring_server.protocols.outputs import unknown_outputs
 
             raise unknown_outputs(missing, list(by_name))
         outputs = [by_name[w] for w in dict.fromkeys(wanted)]

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from pyfunc_core import __version__ as core_version
-from pyfunc_scoring_server.context import ServingContext
-from pyfunc_scoring_server.responses import Reply, mlflow_error
+from pyfunc_scoring_server.http.responses import Reply, mlflow_error
+from pyfunc_scoring_server.scoring.context import ServingContext
 
 _OK = Reply(200, b"\n")
 

@@ -48,8 +48,8 @@ def raise_open_files_limit(wanted: int = 65536) -> None:
 
 def serve(options: ServeOptions) -> int:
     """Bind, load the model (once before forking, or in each worker), serve until SIGTERM."""
-    from pyfunc_scoring_server.heap import limit_malloc_arenas
-    from pyfunc_scoring_server.transport import bind_socket
+    from pyfunc_scoring_server.http.transport import bind_socket
+    from pyfunc_scoring_server.process.heap import limit_malloc_arenas
 
     configure_logging()
     limit_malloc_arenas()  # before any thread exists; forked workers inherit it
@@ -74,14 +74,14 @@ def _ignore_stop_signals() -> None:
 
 
 def _serve_on(options: ServeOptions, sock: socket.socket) -> int:
-    from pyfunc_scoring_server.workers import Supervisor, preload_if_fork_safe, run_worker
+    from pyfunc_scoring_server.process.workers import Supervisor, preload_if_fork_safe, run_worker
 
     if options.workers <= 1:
         try:
             return run_worker(options, sock)
         finally:
             sock.close()
-    from pyfunc_scoring_server.metrics import MULTIPROC_ENV
+    from pyfunc_scoring_server.http.metrics import MULTIPROC_ENV
 
     own_dir = None
     if not os.environ.get(MULTIPROC_ENV):

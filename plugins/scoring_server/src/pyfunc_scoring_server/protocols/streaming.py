@@ -24,8 +24,8 @@ from typing import Any, Callable, Iterator
 import orjson
 
 from pyfunc_core.errors import PyfuncError, clip
-from pyfunc_scoring_server.context import MODEL_ERROR, ServingContext
-from pyfunc_scoring_server.responses import Reply
+from pyfunc_scoring_server.http.responses import Reply
+from pyfunc_scoring_server.scoring.context import MODEL_ERROR, ServingContext
 
 logger = logging.getLogger("pyfunc_scoring_server")
 
@@ -155,7 +155,7 @@ class ChunkStream:
             return None
         self.close()
         if kind == "timeout":
-            from pyfunc_scoring_server.context import DeadlineExceeded
+            from pyfunc_scoring_server.scoring.context import DeadlineExceeded
 
             return DeadlineExceeded(value)
         return as_pyfunc_error(value, self.ctx.debug)

@@ -8,17 +8,17 @@ import orjson
 
 from pyfunc_core.errors import PyfuncError, quote
 from pyfunc_scoring_server import __version__
-from pyfunc_scoring_server.context import ServingContext, log_internal
-from pyfunc_scoring_server.invocations import read_body
-from pyfunc_scoring_server.responses import Reply, json_reply, retry_after, stack_of, too_large, v2_error
-from pyfunc_scoring_server.v2_binary import HEADER, HEADER_ENV, encode_raw
-from pyfunc_scoring_server.v2_codec import (
+from pyfunc_scoring_server.http.responses import Reply, json_reply, retry_after, stack_of, too_large, v2_error
+from pyfunc_scoring_server.protocols.invocations import read_body
+from pyfunc_scoring_server.protocols.v2_binary import HEADER, HEADER_ENV, encode_raw
+from pyfunc_scoring_server.protocols.v2_codec import (
     InferRequest,
     check_content_type,
     decode_infer_request,
     encode_outputs,
     v2_datatype,
 )
+from pyfunc_scoring_server.scoring.context import ServingContext, log_internal
 
 SERVER_NAME = "pyfunc-scoring-server"
 #: Protocol extensions this server implements (listed by ``GET /v2``).

@@ -1,0 +1,1 @@
+"""HTTP: waitress transport, routing to handlers, replies, gzip, access log, health, metrics, OpenAPI."""

@@ -1,0 +1,1 @@
+"""Processes: the supervisor, forked workers, load balance, memory, warm-up, worker services."""

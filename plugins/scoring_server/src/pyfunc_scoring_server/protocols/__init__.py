@@ -1,0 +1,1 @@
+"""Protocols: request bodies decoded and answers encoded (MLflow invocations, V2, OpenAI, streaming)."""

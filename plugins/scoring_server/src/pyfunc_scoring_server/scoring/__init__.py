@@ -1,0 +1,1 @@
+"""Scoring: the worker's model behind admission, deadlines and (adaptive) batching."""
