@@ -74,7 +74,7 @@ _INT_BOUNDS = {"integer": 2**31, "long": 2**63}
 
 def _type_json(t: Any) -> dict[str, Any]:
     """JSON Schema of a column type, composite ones (array, object, map, any) included."""
-    from pyfunc_core.schema.composite import AnyType, Array, Map, Object
+    from pyfunc_core.schema import AnyType, Array, Map, Object
 
     if isinstance(t, Array):
         return {"type": "array", "items": _type_json(t.items)}

@@ -28,7 +28,7 @@ from pyfunc_scoring_server.process.balance import ConnectionBalance
 from pyfunc_scoring_server.process.file_pages import release_file_pages
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.pyfunc_model import PyFuncModel
+    from pyfunc_core.model import PyFuncModel
     from pyfunc_core.registry import ServeOptions
     from pyfunc_scoring_server.process.balance import WorkerSlot
 
@@ -67,7 +67,7 @@ class LoadedModel:
 
 def load_serving_model(options: ServeOptions) -> LoadedModel:
     """Load the model and freeze everything alive so far out of the garbage collector."""
-    from pyfunc_core.model.load import load_model
+    from pyfunc_core.model import load_model
 
     # scikit-learn warns on every forest predict run concurrently from several threads (its
     # per-thread config cannot follow joblib's sequential path); the predictions are right.
@@ -87,8 +87,7 @@ def load_serving_model(options: ServeOptions) -> LoadedModel:
 
 def preload_if_fork_safe(options: ServeOptions) -> LoadedModel | None:
     """Load the model before forking workers when its flavor allows sharing it."""
-    from pyfunc_core.model.load import resolve_flavor
-    from pyfunc_core.model.mlmodel import ModelDirectory
+    from pyfunc_core.model import ModelDirectory, resolve_flavor
     from pyfunc_core.plugins import get_plugins
 
     flavor = resolve_flavor(ModelDirectory.open(options.model_path), get_plugins())

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from pyfunc_core.errors import InvalidInputError, quote
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.pyfunc_model import PyFuncModel
+    from pyfunc_core.model import PyFuncModel
 
 DEFAULT_NAME = "predict"
 #: The params key (never a valid param name) carrying the requested output names.

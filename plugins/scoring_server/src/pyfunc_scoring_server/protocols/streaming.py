@@ -232,7 +232,7 @@ def stream_predictions(
 
 def prepare(ctx: ServingContext, data: Any, params: Any, started: float) -> tuple[Any, Any]:
     """Admission and the signature, for a request about to stream; every failure is a PyfuncError."""
-    from pyfunc_core.codecs.base import input_error
+    from pyfunc_core.codecs import input_error
 
     ctx.admit(started)
     try:

@@ -17,14 +17,12 @@ import binascii
 from math import prod
 from typing import TYPE_CHECKING, Any
 
-from pyfunc_core.codecs import parse_content_type
-from pyfunc_core.codecs.base import column_indexes
-from pyfunc_core.codecs.json_codec import parse_json
+from pyfunc_core.codecs import column_indexes, parse_content_type, parse_json
 from pyfunc_core.errors import InvalidInputError, UnsupportedContentTypeError, clip, quote
 from pyfunc_scoring_server.protocols.v2_binary import binary_size, decode_raw, split_body
 
 if TYPE_CHECKING:
-    from pyfunc_core.schema.types import Schema
+    from pyfunc_core.schema import Schema
 
 #: V2 datatype -> numpy dtype name.
 DATATYPES: dict[str, str] = {

@@ -15,7 +15,7 @@ import threading
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
-from pyfunc_core.codecs.base import input_error
+from pyfunc_core.codecs import input_error
 from pyfunc_core.errors import PredictionError, PyfuncError, clip
 from pyfunc_scoring_server.http.responses import Reply, mlflow_error
 from pyfunc_scoring_server.process.heap import HeapTrimmer
@@ -23,7 +23,7 @@ from pyfunc_scoring_server.protocols.outputs import ModelOutputs
 from pyfunc_scoring_server.scoring.batching import BatchRunner, DirectRunner, Expired, Slot, count_rows
 
 if TYPE_CHECKING:
-    from pyfunc_core.model.pyfunc_model import PyFuncModel
+    from pyfunc_core.model import PyFuncModel
     from pyfunc_core.registry import CodecRegistry, ServeOptions
     from pyfunc_scoring_server.http.metrics import Metrics
 
