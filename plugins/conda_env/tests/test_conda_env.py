@@ -105,48 +105,29 @@ def test_concurrent_prepare_builds_one_environment(tmp_path, conda_model):
 
 
 def test_serves_over_http_from_the_conda_environment(tmp_path, shared_root, conda_model):
-    pytest.importorskip("pyfunc_scoring_server.process.server", reason="pyfunc-scoring-server is not installed")
+    pytest.importorskip("pyfunc_scoring_server", reason="pyfunc-scoring-server is not installed")
     import signal
-    import socket
-    import time
-    import urllib.error
     import urllib.request
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "PYFUNC_CORE_ENV_ROOT": str(shared_root), "PYFUNC_CONDA_BACKEND": "rattler"}
+    from pyfunc_core.testing import ServerProcess
+
+    env = {"PYFUNC_CORE_ENV_ROOT": str(shared_root), "PYFUNC_CONDA_BACKEND": "rattler"}
     log = tmp_path / "serve.log"
-    cmd = [sys.executable, "-m", "pyfunc_core", "serve", "-m", str(conda_model), "--port", str(port)]
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [*cmd, "--env-manager", "conda"], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
+    # SIGTERM on stop is forwarded to the server inside the environment.
+    server = ServerProcess(
+        conda_model, "--env-manager", "conda", log=log, env=env, start_timeout=900, wait=False
+    )
     try:
-        deadline = time.monotonic() + 900
-        while True:
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2):
-                    break
-            except (urllib.error.URLError, OSError):
-                time.sleep(0.3)
+        server.wait_ready()
         req = urllib.request.Request(
-            f"http://127.0.0.1:{port}/invocations",
+            f"{server.url}/invocations",
             data=json.dumps({"inputs": [[1], [2], [3]]}).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=60) as resp:
             assert json.loads(resp.read()) == {"predictions": ["1.16.0"] * 3}
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)  # forwarded to the server inside the environment
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=10)
-                pytest.fail("serve did not stop within 60s of SIGTERM")
+        code = server.stop()
+    assert code != -signal.SIGKILL, "serve did not stop within 60s of SIGTERM"
     served_from = f"{shared_root}{os.sep}conda-"  # built here, or reused from the predict test
     assert f"reusing environment {served_from}" in log.read_text() or f"s: {served_from}" in log.read_text()

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from pyfunc_core.testing import free_port
+from pyfunc_core.testing import ServerProcess
 
 pytestmark = pytest.mark.slow
 
@@ -28,80 +26,58 @@ def _require_plugin(module: str) -> None:
     pytest.importorskip(module, reason=f"{module} is not installed")
 
 
-class Served:
-    """``pyfunc-core serve`` as a real process; output goes to files so pipes never fill."""
+class Served(ServerProcess):
+    """``pyfunc-core serve --env-manager virtualenv`` with its own environment cache, as a real process."""
 
     def __init__(self, model: Path, root: Path, logs: Path) -> None:
-        self.port = free_port()
-        self.stderr_path = logs / f"serve-{self.port}.err"
-        env = {**os.environ, "PYFUNC_CORE_ENV_ROOT": str(root)}
-        cmd = [sys.executable, "-m", "pyfunc_core", "serve", "-m", str(model), "--port", str(self.port)]
-        with open(self.stderr_path, "wb") as err:
-            self.proc = subprocess.Popen(
-                [*cmd, "--env-manager", "virtualenv"], env=env, stdout=err, stderr=subprocess.STDOUT
-            )
-
-    @property
-    def output(self) -> str:
-        return self.stderr_path.read_text(errors="replace")
-
-    def url(self, route: str) -> str:
-        return f"http://127.0.0.1:{self.port}{route}"
-
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"serve exited with {self.proc.returncode}:\n{self.output}")
-            try:
-                with urllib.request.urlopen(self.url("/ping"), timeout=2) as resp:
-                    if resp.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, OSError):
-                time.sleep(0.3)
-        pytest.fail(f"serve did not answer /ping within {START_TIMEOUT}s:\n{self.output}")
+        super().__init__(
+            model,
+            "--env-manager",
+            "virtualenv",
+            log=logs / f"serve-{next(_serial)}.log",
+            env={"PYFUNC_CORE_ENV_ROOT": str(root)},
+            start_timeout=START_TIMEOUT,
+            wait=False,
+        )
 
     def invoke(self, body: dict) -> dict:
         req = urllib.request.Request(
-            self.url("/invocations"),
+            f"{self.url}/invocations",
             data=json.dumps(body).encode(),
             headers={"Content-Type": "application/json"},
         )
         with urllib.request.urlopen(req, timeout=60) as resp:
             return json.loads(resp.read())
 
-    def stop(self) -> int:
-        """SIGTERM the outer process: it forwards the signal and exits when the server does."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                return self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-                pytest.fail("serve did not stop within 60s of SIGTERM")
-        return self.proc.returncode
+
+_serial = itertools.count()
+
+
+def stop(served: Served) -> None:
+    """SIGTERM the outer process: it forwards the signal and exits when the server does."""
+    code = served.stop()
+    assert code != -signal.SIGKILL, f"serve did not stop within {served.stop_timeout:.0f}s of SIGTERM"
 
 
 def test_serves_from_the_model_environment_and_reuses_it(tmp_path, six_model):
-    _require_plugin("pyfunc_scoring_server.process.server")
+    _require_plugin("pyfunc_scoring_server")
     root = tmp_path / "envs"
     first = Served(six_model, root, tmp_path)
     try:
         first.wait_ready()
         assert first.invoke({"inputs": [[1], [2]]}) == {"predictions": ["1.16.0", "1.16.0"]}
     finally:
-        first.stop()
-    assert "installing" in first.output
+        stop(first)
+    assert "installing" in first.output()
 
     second = Served(six_model, root, tmp_path)
     try:
         second.wait_ready()
         assert second.invoke({"inputs": [[1]]}) == {"predictions": ["1.16.0"]}
     finally:
-        second.stop()
-    assert "reusing environment" in second.output
-    assert "installing" not in second.output
+        stop(second)
+    assert "reusing environment" in second.output()
+    assert "installing" not in second.output()
 
 
 SAVE_OLD_SKLEARN = textwrap.dedent(
@@ -133,7 +109,7 @@ SAVE_OLD_SKLEARN = textwrap.dedent(
 def old_sklearn_model(tmp_path_factory) -> tuple[Path, dict]:
     """An iris model saved by scikit-learn 1.5.2 in a separate venv, with its own predictions."""
     _require_plugin("pyfunc_sklearn")
-    from pyfunc_core.envs.installer import find_uv
+    from pyfunc_core.envs import find_uv
 
     uv = find_uv()
     if uv is None:
@@ -153,7 +129,7 @@ def old_sklearn_model(tmp_path_factory) -> tuple[Path, dict]:
 
 
 def test_serves_a_model_saved_with_another_sklearn_version(tmp_path, shared_env_root, old_sklearn_model):
-    _require_plugin("pyfunc_scoring_server.process.server")
+    _require_plugin("pyfunc_scoring_server")
     import sklearn
 
     model, expected = old_sklearn_model
@@ -165,7 +141,7 @@ def test_serves_a_model_saved_with_another_sklearn_version(tmp_path, shared_env_
             {"dataframe_split": {"columns": expected["columns"], "data": expected["data"]}}
         )
     finally:
-        served.stop()
+        stop(served)
     assert flat(answer["predictions"]) == pytest.approx(flat(expected["predictions"]), rel=1e-9, abs=1e-12)
     assert OLD_SKLEARN in sklearn_versions(shared_env_root)
 

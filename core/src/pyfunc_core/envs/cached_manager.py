@@ -59,15 +59,11 @@ class CachedEnvironmentManager(EnvironmentManager, Generic[DetailsT]):
     requirements_label: str = "model requirements"
 
     @abstractmethod
-    def read_spec(
-        self, model_dir: ModelDirectory, *, reporter: Reporter = stderr_reporter
-    ) -> EnvironmentSpec[DetailsT]:
+    def read_spec(self, model_dir: ModelDirectory, *, reporter: Reporter) -> EnvironmentSpec[DetailsT]:
         """What the model's environment holds; raise :class:`EnvironmentBuildError` if it is unusable."""
 
     @abstractmethod
-    def create(
-        self, path: Path, spec: EnvironmentSpec[DetailsT], *, reporter: Reporter = stderr_reporter
-    ) -> None:
+    def create(self, path: Path, spec: EnvironmentSpec[DetailsT], *, reporter: Reporter) -> None:
         """Create the environment at ``path`` (which does not exist yet), with a Python and pip or uv."""
 
     def python_of(self, path: Path) -> Path:

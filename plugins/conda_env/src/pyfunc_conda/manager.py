@@ -4,22 +4,23 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Tuple
 
-from pyfunc_core.envs import CachedEnvironmentManager, EnvironmentSpec, Reporter, stderr_reporter
+from pyfunc_core.envs import CachedEnvironmentManager, EnvironmentSpec, Reporter
 
 if TYPE_CHECKING:
     from pyfunc_conda.backends import CondaBackend
     from pyfunc_core.model import CondaEnv, ModelDirectory
 
 NAME = "conda"
+#: A spec's details: the backend that creates the environment, and the parsed ``conda.yaml``.
+Details = Tuple["CondaBackend", "CondaEnv"]
 
 
-class CondaManager(CachedEnvironmentManager["tuple[CondaBackend, CondaEnv]"]):
+class CondaManager(CachedEnvironmentManager[Details]):
     """Build a conda environment from the model's ``conda.yaml`` and reuse it while it matches.
 
-    The spec's details are the backend that creates it and the parsed ``conda.yaml``; its
-    ``pip:`` section is installed afterwards, like any manager's requirements.
+    The ``pip:`` section of ``conda.yaml`` is installed afterwards, like any manager's requirements.
     """
 
     name = NAME
@@ -28,9 +29,7 @@ class CondaManager(CachedEnvironmentManager["tuple[CondaBackend, CondaEnv]"]):
     def __init__(self, backend: str | None = None) -> None:
         self.backend_choice = backend
 
-    def read_spec(
-        self, model_dir: ModelDirectory, *, reporter: Reporter = stderr_reporter
-    ) -> EnvironmentSpec[tuple[CondaBackend, CondaEnv]]:
+    def read_spec(self, model_dir: ModelDirectory, *, reporter: Reporter) -> EnvironmentSpec[Details]:
         from pyfunc_conda.backends import select_backend
         from pyfunc_core.model import read_conda_env
 
@@ -40,20 +39,10 @@ class CondaManager(CachedEnvironmentManager["tuple[CondaBackend, CondaEnv]"]):
             details=(backend, spec),
             requirements=spec.pip,
             key=(backend.name, spec.channels, spec.dependencies),
-            info={
-                "backend": backend.name,
-                "channels": list(spec.channels),
-                "dependencies": list(spec.dependencies),
-            },
+            info={"backend": backend.name, "channels": spec.channels, "dependencies": spec.dependencies},
         )
 
-    def create(
-        self,
-        path: Path,
-        spec: EnvironmentSpec[tuple[CondaBackend, CondaEnv]],
-        *,
-        reporter: Reporter = stderr_reporter,
-    ) -> None:
+    def create(self, path: Path, spec: EnvironmentSpec[Details], *, reporter: Reporter) -> None:
         backend, conda_env = spec.details
         reporter(f"building a conda environment with {backend.name} at {path}")
         backend.create(path, conda_env, reporter=reporter)

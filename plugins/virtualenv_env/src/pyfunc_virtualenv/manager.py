@@ -22,9 +22,7 @@ class VirtualenvManager(CachedEnvironmentManager[tuple[str, str]]):
 
     name = NAME
 
-    def read_spec(
-        self, model_dir: ModelDirectory, *, reporter: Reporter = stderr_reporter
-    ) -> EnvironmentSpec[tuple[str, str]]:
+    def read_spec(self, model_dir: ModelDirectory, *, reporter: Reporter) -> EnvironmentSpec[tuple[str, str]]:
         from pyfunc_virtualenv.interpreters import find_python
         from pyfunc_virtualenv.python_env import read_python_env
 
@@ -38,9 +36,7 @@ class VirtualenvManager(CachedEnvironmentManager[tuple[str, str]]):
             build_dependencies=spec.build_dependencies,
         )
 
-    def create(
-        self, path: Path, spec: EnvironmentSpec[tuple[str, str]], *, reporter: Reporter = stderr_reporter
-    ) -> None:
+    def create(self, path: Path, spec: EnvironmentSpec[tuple[str, str]], *, reporter: Reporter) -> None:
         interpreter, version = spec.details
         reporter(f"building a virtualenv for Python {version} at {path}")
         create_virtualenv(path, interpreter, reporter=reporter)
