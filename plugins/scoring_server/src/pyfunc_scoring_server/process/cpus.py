@@ -40,7 +40,9 @@ def _affinity_cpus() -> int:
     return os.cpu_count() or 1
 
 
-def cgroup_cpu_quota(cgroup_root: str | Path = CGROUP_ROOT, proc_cgroup: str | Path = PROC_CGROUP) -> float | None:
+def cgroup_cpu_quota(
+    cgroup_root: str | Path = CGROUP_ROOT, proc_cgroup: str | Path = PROC_CGROUP
+) -> float | None:
     """The CPU quota (in CPUs) of this process's cgroup and its ancestors, None when unlimited.
 
     ``proc_cgroup`` is ``/proc/self/cgroup`` (one ``id:controllers:path`` line per hierarchy);
