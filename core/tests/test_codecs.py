@@ -285,3 +285,21 @@ def test_json_integers_take_a_narrower_integer_tensor_type_when_they_fit(codecs)
     ids = Schema([TensorSpec("int32", (-1, 2), "ids")])
     assert decode(codecs, {"inputs": {"ids": [[1, 2]]}}, ids).data["ids"].dtype == np.int32
     assert decode(codecs, {"inputs": {"ids": [[1, 2**40]]}}, ids).data["ids"].dtype == np.int64
+
+
+def test_a_numeric_frame_in_schema_order_passes_enforcement_as_it_is(codecs):
+    """The hot path: one float64 block labelled with the schema's own Index, returned unchanged
+    by enforcement; any other order, width or dtype still goes through the column checks."""
+    from pyfunc_core.schema.enforce import enforce_schema
+
+    schema = Schema([ColSpec("double", "a"), ColSpec("double", "b")])
+    same = decode(codecs, {"dataframe_split": {"columns": ["a", "b"], "data": [[1.5, 2.0]]}}, schema).data
+    assert same.columns is schema.input_index()
+    assert enforce_schema(same, schema) is same
+    swapped = decode(codecs, {"dataframe_split": {"columns": ["b", "a"], "data": [[2.0, 1.5]]}}, schema).data
+    enforced = enforce_schema(swapped, schema)
+    assert list(enforced.columns) == ["a", "b"] and enforced.to_numpy().tolist() == [[1.5, 2.0]]
+    ints = pd.DataFrame({"a": [1], "b": [2]})
+    assert enforce_schema(ints, schema).dtypes.tolist() == [np.float64, np.float64]
+    with pytest.raises(InvalidInputError, match="missing inputs"):
+        enforce_schema(pd.DataFrame({"a": [1.0]}), schema)

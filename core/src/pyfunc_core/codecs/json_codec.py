@@ -128,10 +128,7 @@ def decode_json_payload(payload: Any, schema: Schema | None = None, *, literals:
 
 def _uniform_numeric_dtype(schema: Schema | None) -> Any:
     """The one numpy dtype of an all-numeric, single-type column schema, else None."""
-    if schema is None or not schema.is_all_numeric():
-        return None
-    dtypes = set(schema.numpy_types())
-    return dtypes.pop() if len(dtypes) == 1 else None
+    return None if schema is None else schema.uniform_numeric_dtype()
 
 
 def _dataframe_split(value: Any, schema: Schema | None, literals: bool = True) -> Any:
@@ -212,10 +209,14 @@ def _fast_block(
         return None
     if literals and any(v is True or v is False for row in rows for v in row):
         return None
-    try:
-        labels = column_indexes.get(columns)
-    except TypeError:  # unhashable labels: the general path words the error
-        return None
+    names = schema.input_index()  # type: ignore[union-attr]
+    if len(columns) == len(names) and columns == schema.input_names():  # type: ignore[union-attr]
+        labels = names  # the schema's own Index: enforcement then knows the frame at a glance
+    else:
+        try:
+            labels = column_indexes.get(columns)
+        except TypeError:  # unhashable labels: the general path words the error
+            return None
     if block.dtype != dtype:
         if not (np.can_cast(block.dtype, dtype, "safe") or block.dtype.kind in "iu"):
             return None  # the general path reports the offending column

@@ -152,9 +152,38 @@ class Schema:
 
     def is_all_numeric(self) -> bool:
         """True for a column schema of numeric types only (the server's fast path)."""
+        return self._cached("all_numeric", self._all_numeric)
+
+    def uniform_numeric_dtype(self) -> Any:
+        """The one numpy dtype of an all-numeric column schema of a single type, else None."""
+        return self._cached("uniform_dtype", self._uniform_dtype)
+
+    def input_index(self) -> Any:
+        """:meth:`input_names` as a pandas Index, built once (frames the codecs build for this
+        schema carry this very object, which lets enforcement recognise them by identity)."""
+        import pandas as pd
+
+        return self._cached("index", lambda: pd.Index(self.input_names()))
+
+    def _all_numeric(self) -> bool:
         return not self.is_tensor_spec and all(
             isinstance(s, ColSpec) and s.type.is_numeric for s in self.inputs
         )
+
+    def _uniform_dtype(self) -> Any:
+        dtypes = set(self.numpy_types()) if self.is_all_numeric() else set()
+        return dtypes.pop() if len(dtypes) == 1 else None
+
+    def _cached(self, name: str, build: Any) -> Any:
+        # Asked on every request: kept while ``inputs`` holds the same specs (compared by identity).
+        key = tuple(map(id, self.inputs))
+        cache = self.__dict__.get("_derived")
+        if cache is None or cache[0] != key:
+            cache = self.__dict__["_derived"] = (key, {})
+        values = cache[1]
+        if name not in values:
+            values[name] = build()
+        return values[name]
 
     def to_json(self) -> str:
         return json.dumps([s.to_dict() for s in self.inputs])
