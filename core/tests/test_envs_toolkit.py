@@ -12,8 +12,9 @@ import pyfunc_core.envs as envs
 
 
 def test_every_public_name_is_its_modules_object():
-    assert envs.__all__ == sorted(envs._MODULE_OF)
-    for name, module in envs._MODULE_OF.items():
+    sources = {name: module for module, names in envs._SOURCES.items() for name in names}
+    assert envs.__all__ == sorted(sources)
+    for name, module in sources.items():
         assert getattr(envs, name) is getattr(importlib.import_module(f"pyfunc_core.envs.{module}"), name)
 
 

@@ -7,8 +7,9 @@ are imported on first use, so importing the package costs nothing.
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from pyfunc_core._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from pyfunc_core.envs.base import (
@@ -33,11 +34,11 @@ if TYPE_CHECKING:
     from pyfunc_core.envs.installer import find_uv, pip_install, run_tool
     from pyfunc_core.envs.lookup import get_env_manager, prepare, run_inside
 
-_SOURCES = {
-    "base": ["Environment", "EnvironmentManager", "Reporter", "run_forwarding_signals", "stderr_reporter"],
-    "cache": ["CachedEnvironment", "env_key", "env_root", "file_lock", "get_or_build", "step"],
-    "cached_manager": ["CachedEnvironmentManager", "EnvironmentSpec"],
-    "host_distributions": [
+_SOURCES: dict[str, tuple[str, ...]] = {
+    "base": ("Environment", "EnvironmentManager", "Reporter", "run_forwarding_signals", "stderr_reporter"),
+    "cache": ("CachedEnvironment", "env_key", "env_root", "file_lock", "get_or_build", "step"),
+    "cached_manager": ("CachedEnvironmentManager", "EnvironmentSpec"),
+    "host_distributions": (
         "HostDistribution",
         "host_distribution",
         "install_arguments",
@@ -46,11 +47,10 @@ _SOURCES = {
         "pure_python",
         "rebuild_wheel",
         "without_distributions",
-    ],
-    "installer": ["find_uv", "pip_install", "run_tool"],
-    "lookup": ["get_env_manager", "prepare", "run_inside"],
+    ),
+    "installer": ("find_uv", "pip_install", "run_tool"),
+    "lookup": ("get_env_manager", "prepare", "run_inside"),
 }
-_MODULE_OF = {name: module for module, names in _SOURCES.items() for name in names}
 
 __all__ = [
     "CachedEnvironment",
@@ -83,14 +83,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULE_OF.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *__all__])
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import click
 
-from pyfunc_core.cli.errors import one_line_errors
+from pyfunc_core.cli import one_line_errors
 from pyfunc_docker.options import ENV_MANAGERS
 
 if TYPE_CHECKING:
