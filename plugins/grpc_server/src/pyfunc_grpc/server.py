@@ -177,13 +177,13 @@ class InferenceServicer(pb_grpc.GRPCInferenceServiceServicer):
         return self._observed("ServerLive", context, lambda: pb.ServerLiveResponse(live=True))
 
     def ServerReady(self, request: Any, context: Any) -> Any:
-        ready = self.ctx.ready and not self.ctx.draining
+        ready = not self.ctx.draining
         return self._observed("ServerReady", context, lambda: pb.ServerReadyResponse(ready=ready))
 
     def ModelReady(self, request: Any, context: Any) -> Any:
         def answer() -> Any:
             self._check_model(request.name)
-            return pb.ModelReadyResponse(ready=self.ctx.ready and not self.ctx.draining)
+            return pb.ModelReadyResponse(ready=not self.ctx.draining)
 
         return self._observed("ModelReady", context, answer)
 

@@ -11,7 +11,7 @@ _OK = Reply(200, b"\n")
 
 def ping(ctx: ServingContext) -> Reply:
     """200 once the model is loaded (503 before, and while draining for shutdown)."""
-    if ctx.ready and not ctx.draining:
+    if not ctx.draining:
         return _OK
     return mlflow_error(503, "The model is not ready")
 

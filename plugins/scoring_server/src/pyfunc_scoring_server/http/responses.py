@@ -19,7 +19,6 @@ import orjson
 from pyfunc_core.errors import PyfuncError
 
 JSON = "application/json"
-TEXT = "text/plain; charset=utf-8"
 
 STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 
@@ -54,10 +53,6 @@ class Reply:
 def json_reply(obj: Any, status: int = 200) -> Reply:
     """``obj`` as JSON (numpy arrays and scalars included)."""
     return Reply(status, orjson.dumps(obj, option=orjson.OPT_SERIALIZE_NUMPY))
-
-
-def text_reply(text: str, status: int = 200, content_type: str = TEXT) -> Reply:
-    return Reply(status, text.encode("utf-8"), content_type)
 
 
 def too_large(limit: int) -> str:

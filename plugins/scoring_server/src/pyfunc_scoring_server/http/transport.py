@@ -16,6 +16,21 @@ waitress's queue is first weighed by ``shed(queued, threads)`` (see
 :meth:`.context.ServingContext.shed_queued`); one that could not be served within
 ``--timeout`` is answered 503 with ``Retry-After`` right away by a small thread of its own,
 instead of waiting in the queue for its 504.
+
+The waitress internals used here (hence ``waitress>=3,<4``), with the tests that exercise them:
+``HTTPRequestParser.received``/``completed`` (arrival stamp: test_overload's expired requests);
+``WSGITask.get_environment``/``write``/``build_response_header`` and ``wrote_header``,
+``complete``, ``has_body``, ``chunked_response``, ``content_length`` (one send:
+test_transport_sends_each_response_in_one_write; HEAD: test_hostile_clients);
+``ErrorTask.execute`` and ``request.error`` (JSON refusals: test_hostile_clients' transport
+errors and 413); ``HTTPChannel.parser_class``/``task_class``/``error_task_class`` and the
+server's ``channel_class``; ``server.add_task``, ``task_dispatcher.queue``/``threads``
+(shedding at the door: test_overload's backlog test); ``server.readable``/``handle_accept``/
+``active_channels`` and a channel's ``will_close``, ``close_when_flushed``, ``requests``,
+``total_outbufs_len``, ``last_activity`` (connection cap and balance: test_overload's idle
+flood, test_concurrency's keep-alive spread); ``adj.asyncore_loop_timeout`` and
+``max_request_body_size``; ``wasyncore.dispatcher.close``/``close_all`` and
+``trigger.pull_trigger`` (drain: the SIGTERM tests).
 """
 
 from __future__ import annotations

@@ -30,7 +30,7 @@ def live(ctx: ServingContext) -> Reply:
 
 
 def ready(ctx: ServingContext) -> Reply:
-    if ctx.ready and not ctx.draining:
+    if not ctx.draining:
         return json_reply({"ready": True})
     return v2_error(503, "The model is not ready")
 

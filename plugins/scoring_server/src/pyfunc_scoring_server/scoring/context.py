@@ -76,7 +76,6 @@ class ServingContext:
         self.input_schema = model.metadata.get_input_schema()
         self.output_schema = model.metadata.get_output_schema()
         self.params_schema = model.metadata.get_params_schema()
-        self.ready = True
         self.draining = False
         self._shed_count, self._shed_logged_at = 0, -1.0
         self._in_flight = 0
