@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 
 import click
 import pytest
@@ -401,3 +402,56 @@ def test_get_plugins_is_process_wide_and_resettable():
         assert get_plugins() is custom
     finally:
         reset_plugins(None)
+
+
+def test_references_import_on_first_use_and_bad_ones_name_the_plugin(monkeypatch, tmp_path):
+    """``"package.module:function"`` in place of a function: imported on the first call;
+    a malformed one breaks its plugin at registration, one that does not resolve is a
+    one-line PluginError naming the plugin when first used."""
+    package = tmp_path / "lazy_demo_pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "loader.py").write_text(
+        "LOADS = []\n\ndef load(model_dir):\n    LOADS.append(model_dir)\n    return 42\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+    class Lazy:
+        @hookimpl
+        def register_flavors(self, registry):
+            registry.add(Flavor(name="lazy", load="lazy_demo_pkg.loader:load"))
+            registry.add(Flavor(name="nowhere", load="lazy_demo_pkg.missing:load"))
+            registry.add(Flavor(name="nothing", load="lazy_demo_pkg.loader:absent"))
+
+        @hookimpl
+        def register_env_managers(self, registry):
+            registry.add(EnvManager("lazy-env", "lazy_demo_pkg.loader:absent"))
+
+    plugins = Plugins().load(entry_points=False)
+    assert plugins.add_plugin(Lazy(), name="lazy-plugin").status == "ok"
+    assert "lazy_demo_pkg.loader" not in sys.modules  # nothing imported at registration
+    assert plugins.flavors["lazy"].load("dir") == 42
+    assert sys.modules["lazy_demo_pkg.loader"].LOADS == ["dir"]
+    with pytest.raises(PluginError) as missing:
+        plugins.flavors["nowhere"].load("dir")
+    assert str(missing.value) == (
+        "plugin 'lazy-plugin': flavor 'nowhere' load 'lazy_demo_pkg.missing:load' names a module that does not exist"
+    )
+    with pytest.raises(PluginError) as absent:
+        plugins.env_managers["lazy-env"].factory()
+    assert str(absent.value) == (
+        "plugin 'lazy-plugin': environment manager 'lazy-env' factory 'lazy_demo_pkg.loader:absent': "
+        "lazy_demo_pkg.loader has no callable 'absent'"
+    )
+
+    class Malformed:
+        @hookimpl
+        def register_servers(self, registry):
+            registry.add(Server("odd", "lazy_demo_pkg.loader.load"))
+
+    info = plugins.add_plugin(Malformed(), name="malformed")
+    assert (info.status, info.error) == (
+        "broken",
+        "register_servers failed: PluginError: server 'odd' serve 'lazy_demo_pkg.loader.load' is not a "
+        "'package.module:function' reference",
+    )

@@ -7,7 +7,7 @@ plugin contributed it (``pyfunc-core plugins`` shows that).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Generic, Iterator, Protocol, TypeVar
 
@@ -21,6 +21,7 @@ __all__ = [
     "Flavor",
     "FlavorRegistry",
     "FormatRegistry",
+    "LazyCallable",
     "ModelFile",
     "Predictor",
     "Registry",
@@ -40,7 +41,13 @@ if TYPE_CHECKING:
 
 
 class Predictor(Protocol):
-    """What a flavor's loader returns: anything with ``predict(data, params=None)``."""
+    """What a flavor's loader returns: anything with ``predict(data, params=None)``.
+
+    Optional attributes servers read: ``row_independent`` (True: each output row depends only
+    on its input row and the params, so requests may be concatenated into one call and the
+    result split by rows; a server merges only predictors that say so), ``raw_model``,
+    ``predict_stream``, and ``outputs()`` / ``predict_output()`` for named outputs.
+    """
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any: ...
 
@@ -73,24 +80,28 @@ class Flavor:
     own copy. ``formats`` names the registered model formats the flavor writes, and
     ``model_file(model_dir)`` says which file and format a directory uses (``pyfunc-core
     info`` shows it and runs the format's safety check), or None when it cannot tell.
+
+    ``load`` and ``model_file`` may be ``"package.module:function"`` strings: the core
+    imports the function on first use, so the plugin's entry point stays light.
     """
 
     name: str
-    load: Callable[[ModelDirectory], Predictor]
+    load: Callable[[ModelDirectory], Predictor] | str
     loader_modules: tuple[str, ...] = ()
     requirements: tuple[str, ...] = ()
     description: str = ""
     fork_safe: bool = True
     formats: tuple[str, ...] = ()
-    model_file: Callable[[ModelDirectory], ModelFile | None] | None = None
+    model_file: Callable[[ModelDirectory], ModelFile | None] | str | None = None
 
 
 @dataclass(frozen=True)
 class EnvManager:
-    """An environment manager: ``factory()`` returns an ``EnvironmentManager``."""
+    """An environment manager: ``factory()`` returns an ``EnvironmentManager``; ``factory``
+    may be a ``"package.module:Class"`` string, imported on first use."""
 
     name: str
-    factory: Callable[[], EnvironmentManager]
+    factory: Callable[[], EnvironmentManager] | str
     description: str = ""
 
 
@@ -135,12 +146,54 @@ class Server:
 
     ``options`` are the ``serve`` options it understands beyond the model and the address
     (workers, timeouts...): every installed server's are offered, and each server reads its
-    own from ``ServeOptions.extra``."""
+    own from ``ServeOptions.extra``. ``serve`` may be a ``"package.module:function"``
+    string, imported on first use."""
 
     name: str
-    serve: Callable[[ServeOptions], int]
+    serve: Callable[[ServeOptions], int] | str
     description: str = ""
     options: tuple[ServerOption, ...] = ()
+
+
+class LazyCallable:
+    """A ``"package.module:function"`` reference that a plugin registered instead of a
+    function; imported on first call. A reference that does not resolve is a
+    :class:`PluginError` naming the plugin."""
+
+    def __init__(self, reference: str, plugin: str, role: str) -> None:
+        module, sep, attr = reference.partition(":")
+        if not (sep and module and attr) or not all(
+            p.isidentifier() for p in (*module.split("."), *attr.split("."))
+        ):
+            raise PluginError(f"{role} {reference!r} is not a 'package.module:function' reference")
+        self.reference, self.plugin, self.role = reference, plugin, role
+        self._target: Callable[..., Any] | None = None
+
+    def resolve(self) -> Callable[..., Any]:
+        """The referenced function (imported once)."""
+        if self._target is None:
+            from importlib import import_module
+
+            module, _, attr = self.reference.partition(":")
+            problem = f"plugin {self.plugin!r}: {self.role} {self.reference!r}"
+            try:
+                target: Any = import_module(module)
+            except ModuleNotFoundError as exc:
+                if exc.name and (module == exc.name or module.startswith(exc.name + ".")):
+                    raise PluginError(f"{problem} names a module that does not exist") from None
+                raise  # the module exists but needs something missing: its own error says what
+            for part in attr.split("."):
+                target = getattr(target, part, None)
+            if not callable(target):
+                raise PluginError(f"{problem}: {module} has no callable {attr!r}")
+            self._target = target
+        return self._target
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.resolve()(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"LazyCallable({self.reference!r})"
 
 
 T = TypeVar("T")
@@ -150,6 +203,8 @@ class Registry(Generic[T]):
     """Named items with the plugin that provided each; duplicates are refused."""
 
     kind = "item"
+    #: Fields of an item that may be ``"package.module:function"`` references.
+    references: tuple[str, ...] = ()
 
     def __init__(self) -> None:
         self._items: dict[str, T] = {}
@@ -162,8 +217,18 @@ class Registry(Generic[T]):
     def _validate(self, item: T) -> None:
         return None
 
+    def _with_references(self, item: T) -> T:
+        """``item`` with its reference strings turned into :class:`LazyCallable` s."""
+        lazy = {
+            name: LazyCallable(value, self.current_plugin, f"{self.kind} {self._key(item)!r} {name}")
+            for name in self.references
+            if isinstance(value := getattr(item, name, None), str)
+        }
+        return replace(item, **lazy) if lazy else item  # type: ignore[type-var]
+
     def add(self, item: T) -> None:
         """Register ``item``; a name already registered by any plugin is refused."""
+        item = self._with_references(item)
         self._validate(item)
         key = self._key(item)
         if key in self._items:
@@ -208,6 +273,7 @@ class Registry(Generic[T]):
 
 class FlavorRegistry(Registry[Flavor]):
     kind = "flavor"
+    references = ("load", "model_file")
 
     def _validate(self, item: Flavor) -> None:
         if not isinstance(item, Flavor) or not callable(item.load):
@@ -250,6 +316,7 @@ class FormatRegistry(Registry["ModelFormat"]):
 
 class EnvManagerRegistry(Registry[EnvManager]):
     kind = "environment manager"
+    references = ("factory",)
 
     def _validate(self, item: EnvManager) -> None:
         if not isinstance(item, EnvManager) or not callable(item.factory):
@@ -258,6 +325,7 @@ class EnvManagerRegistry(Registry[EnvManager]):
 
 class ServerRegistry(Registry[Server]):
     kind = "server"
+    references = ("serve",)
 
     def _validate(self, item: Server) -> None:
         if not isinstance(item, Server) or not callable(item.serve):

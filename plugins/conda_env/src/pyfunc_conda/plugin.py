@@ -8,14 +8,7 @@ from pyfunc_core import hookimpl
 from pyfunc_core.registry import EnvManager
 
 if TYPE_CHECKING:
-    from pyfunc_core.envs import EnvironmentManager
     from pyfunc_core.registry import EnvManagerRegistry
-
-
-def _factory() -> EnvironmentManager:
-    from pyfunc_conda.manager import CondaManager
-
-    return CondaManager()
 
 
 @hookimpl
@@ -23,7 +16,7 @@ def register_env_managers(registry: EnvManagerRegistry) -> None:
     registry.add(
         EnvManager(
             "conda",
-            _factory,
+            "pyfunc_conda.manager:CondaManager",
             "a cached conda environment from the model's conda.yaml (conda/mamba/py-rattler)",
         )
     )

@@ -8,19 +8,18 @@ from pyfunc_core import hookimpl
 from pyfunc_core.registry import EnvManager
 
 if TYPE_CHECKING:
-    from pyfunc_core.envs import EnvironmentManager
     from pyfunc_core.registry import CommandRegistry, EnvManagerRegistry
-
-
-def _factory() -> EnvironmentManager:
-    from pyfunc_docker.manager import DockerManager
-
-    return DockerManager()
 
 
 @hookimpl
 def register_env_managers(registry: EnvManagerRegistry) -> None:
-    registry.add(EnvManager("docker", _factory, "a Docker image built for the model, served in a container"))
+    registry.add(
+        EnvManager(
+            "docker",
+            "pyfunc_docker.manager:DockerManager",
+            "a Docker image built for the model, served in a container",
+        )
+    )
 
 
 @hookimpl

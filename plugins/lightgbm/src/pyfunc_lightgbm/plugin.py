@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyfunc_core import hookimpl
 from pyfunc_core.registry import Flavor
@@ -16,20 +16,7 @@ from pyfunc_lightgbm import (
 from pyfunc_lightgbm.native import LightGBMText
 
 if TYPE_CHECKING:
-    from pyfunc_core.model import ModelDirectory
     from pyfunc_core.registry import FlavorRegistry, FormatRegistry
-
-
-def _load(model_dir: ModelDirectory) -> Any:
-    from pyfunc_lightgbm.flavor import load_predictor
-
-    return load_predictor(model_dir)
-
-
-def _model_file(model_dir: ModelDirectory) -> Any:
-    from pyfunc_lightgbm.flavor import model_file
-
-    return model_file(model_dir)
 
 
 @hookimpl
@@ -37,7 +24,7 @@ def register_flavors(registry: FlavorRegistry) -> None:
     registry.add(
         Flavor(
             name=FLAVOR_NAME,
-            load=_load,
+            load="pyfunc_lightgbm.flavor:load_predictor",
             loader_modules=LOADER_MODULES,
             requirements=(LIGHTGBM_REQUIREMENT,),
             description="LightGBM boosters and scikit-learn-API estimators",
@@ -45,7 +32,7 @@ def register_flavors(registry: FlavorRegistry) -> None:
             # libgomp's thread pool does not survive fork.
             fork_safe=False,
             formats=(BOOSTER_FORMAT, *SERIALIZATION_FORMATS),
-            model_file=_model_file,
+            model_file="pyfunc_lightgbm.flavor:model_file",
         )
     )
 

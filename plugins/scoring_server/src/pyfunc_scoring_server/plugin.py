@@ -14,13 +14,15 @@ SERVER_NAME = "scoring-server"
 
 
 def _serve(options: ServeOptions) -> int:
+    from pyfunc_scoring_server.options import ScoringOptions
     from pyfunc_scoring_server.process.server import serve
 
-    return serve(options)
+    return serve(ScoringOptions.of(options))
 
 
 @hookimpl
 def register_servers(registry: ServerRegistry) -> None:
+    from pyfunc_scoring_server.options import OPTIONS
     from pyfunc_scoring_server.process.services import server_options
 
     registry.add(
@@ -28,6 +30,6 @@ def register_servers(registry: ServerRegistry) -> None:
             name=SERVER_NAME,
             serve=_serve,
             description="waitress WSGI server: MLflow /invocations, Open Inference Protocol V2, metrics",
-            options=server_options(),
+            options=(*OPTIONS, *server_options()),
         )
     )

@@ -9,14 +9,7 @@ from pyfunc_core.registry import Flavor
 from pyfunc_tensorflow.constants import FLAVOR_NAME, LOADER_MODULES
 
 if TYPE_CHECKING:
-    from pyfunc_core.model import ModelDirectory
-    from pyfunc_core.registry import FlavorRegistry, Predictor
-
-
-def _load(model_dir: ModelDirectory) -> Predictor:
-    from pyfunc_tensorflow.load import load_predictor
-
-    return load_predictor(model_dir)
+    from pyfunc_core.registry import FlavorRegistry
 
 
 @hookimpl
@@ -24,7 +17,7 @@ def register_flavors(registry: FlavorRegistry) -> None:
     registry.add(
         Flavor(
             name=FLAVOR_NAME,
-            load=_load,
+            load="pyfunc_tensorflow.load:load_predictor",
             loader_modules=LOADER_MODULES,
             description="Keras 3 models and TensorFlow SavedModels",
             fork_safe=False,  # TensorFlow's runtime threads do not survive a fork

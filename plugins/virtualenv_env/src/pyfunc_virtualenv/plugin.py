@@ -8,18 +8,15 @@ from pyfunc_core import hookimpl
 from pyfunc_core.registry import EnvManager
 
 if TYPE_CHECKING:
-    from pyfunc_core.envs import EnvironmentManager
     from pyfunc_core.registry import EnvManagerRegistry
-
-
-def _factory() -> EnvironmentManager:
-    from pyfunc_virtualenv.manager import VirtualenvManager
-
-    return VirtualenvManager()
 
 
 @hookimpl
 def register_env_managers(registry: EnvManagerRegistry) -> None:
     registry.add(
-        EnvManager("virtualenv", _factory, "a cached virtualenv built from the model's python_env.yaml")
+        EnvManager(
+            "virtualenv",
+            "pyfunc_virtualenv.manager:VirtualenvManager",
+            "a cached virtualenv built from the model's python_env.yaml",
+        )
     )

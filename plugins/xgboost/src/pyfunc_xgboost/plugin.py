@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pyfunc_core import hookimpl
 from pyfunc_core.registry import Flavor
@@ -10,20 +10,7 @@ from pyfunc_xgboost import FLAVOR_NAME, LOADER_MODULES, MODEL_FORMATS, XGBOOST_R
 from pyfunc_xgboost.native import XGBoostFile
 
 if TYPE_CHECKING:
-    from pyfunc_core.model import ModelDirectory
     from pyfunc_core.registry import FlavorRegistry, FormatRegistry
-
-
-def _load(model_dir: ModelDirectory) -> Any:
-    from pyfunc_xgboost.flavor import load_predictor
-
-    return load_predictor(model_dir)
-
-
-def _model_file(model_dir: ModelDirectory) -> Any:
-    from pyfunc_xgboost.flavor import model_file
-
-    return model_file(model_dir)
 
 
 @hookimpl
@@ -31,14 +18,14 @@ def register_flavors(registry: FlavorRegistry) -> None:
     registry.add(
         Flavor(
             name=FLAVOR_NAME,
-            load=_load,
+            load="pyfunc_xgboost.flavor:load_predictor",
             loader_modules=LOADER_MODULES,
             requirements=(XGBOOST_REQUIREMENT,),
             description="XGBoost boosters and scikit-learn-API estimators",
             # XGBoost predicts in OpenMP parallel regions; GNU libgomp's pool does not survive fork.
             fork_safe=False,
             formats=tuple(f"xgboost-{f}" for f in MODEL_FORMATS),
-            model_file=_model_file,
+            model_file="pyfunc_xgboost.flavor:model_file",
         )
     )
 

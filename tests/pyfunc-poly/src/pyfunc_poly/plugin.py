@@ -6,18 +6,12 @@ from pyfunc_core import hookimpl
 from pyfunc_core.registry import Flavor
 
 
-def _load(model_dir):
-    from pyfunc_poly import load
-
-    return load(model_dir)
-
-
 @hookimpl
 def register_flavors(registry):
     registry.add(
         Flavor(
             name="poly",
-            load=_load,
+            load="pyfunc_poly:load",  # imported when a poly model is first loaded
             loader_modules=("pyfunc_poly",),
             requirements=("numpy>=1.23",),
             description="numpy polynomials",
