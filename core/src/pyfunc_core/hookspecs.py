@@ -62,6 +62,11 @@ def register_flavors(registry: FlavorRegistry) -> None:
     ``sklearn`` loads MLflow's ``mlflow.sklearn`` directories without listing it. Saving is a
     plain function of your package, ``save_model(model, path, ...)`` (MLflow's argument
     order), that calls :func:`pyfunc_core.model.save_model_directory`.
+
+    The loaded predictor may declare ``row_independent = True`` when each output row depends
+    only on its input row (and the params), as for the predict methods of scikit-learn,
+    XGBoost, LightGBM and Keras: the scoring server then merges requests that queue up on a
+    worker into one ``predict`` call by default (see :class:`~pyfunc_core.registry.Predictor`).
     """
 
 

@@ -20,6 +20,9 @@ class MethodPredictor:
     methods: tuple[str, ...] = ("predict", "predict_proba")
     #: The dtype of the probabilities (and of ``predict`` when the model has no ``classes_``).
     float_dtype = "float64"
+    #: Each output row depends only on its input row (the methods of gradient-boosted trees and
+    #: the like), so a server may merge requests into one call (``registry.Predictor``).
+    row_independent = True
 
     def __init__(self, model: Any, predict_fn: str = "predict") -> None:
         self.raw_model = model

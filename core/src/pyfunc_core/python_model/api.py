@@ -33,6 +33,11 @@ class PythonModel(ABC):
     yields predictions piece by piece; ``PyFuncModel.predict_stream`` then calls it.
     """
 
+    #: Set to True when each output row depends only on its input row (and the params): a
+    #: server may then merge concurrent requests into one ``predict`` call and split the result
+    #: (the scoring server does by default). Left False, every request is predicted alone.
+    row_independent: bool = False
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         predict = cls.__dict__.get("predict")

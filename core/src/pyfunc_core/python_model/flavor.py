@@ -242,6 +242,8 @@ class _PythonModelPredictor:
         self.context = context
         self._predict = _bind(python_model.predict, context)
         self._hints = input_converter(python_model.predict)
+        #: Declared by the model (``PythonModel.row_independent``), never assumed.
+        self.row_independent = getattr(python_model, "row_independent", False) is True
         if callable(getattr(python_model, "predict_stream", None)):
             self.predict_stream = self._predict_stream
 

@@ -34,6 +34,10 @@ class SklearnPredictor:
     Returns what the method returns (a numpy array), exactly as MLflow's wrapper does.
     """
 
+    #: Every ``predict_fn`` scikit-learn offers computes each row from that row alone, so the
+    #: scoring server merges concurrent requests into one call by default.
+    row_independent = True
+
     def __init__(self, estimator: Any, predict_fn: str = "predict") -> None:
         if predict_fn not in PREDICT_FUNCTIONS:
             raise ModelLoadError(

@@ -22,6 +22,9 @@ class KerasPredictor:
     ndarray, or a list or dict of them for multi-output models.
     """
 
+    #: Keras inference computes each sample of a batch on its own: requests may be merged.
+    row_independent = True
+
     def __init__(self, model: Any) -> None:
         self.raw_model = model
         self.input_names, self._dict_inputs = _input_names(model)

@@ -18,6 +18,10 @@ class SignaturePredictor:
     ``_TF2Wrapper`` returns them.
     """
 
+    #: A serving signature maps a batch sample by sample: requests may be merged (one whose
+    #: batch dimension is fixed fails merged, and the scoring server then runs each alone).
+    row_independent = True
+
     def __init__(self, loaded: Any, signature_key: str) -> None:
         if signature_key not in loaded.signatures:
             available = ", ".join(loaded.signatures) or "none"
@@ -68,6 +72,9 @@ class ExportedKerasPredictor:
     This is MLflow's ``keras`` flavor with ``save_exported_model: true``: the inputs are
     matched by name to the ``serve`` endpoint's specs and its output returned as numpy.
     """
+
+    #: Keras inference, as :class:`KerasPredictor`: requests may be merged.
+    row_independent = True
 
     def __init__(self, loaded: Any) -> None:
         import tensorflow as tf

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import socket
 
-    from pyfunc_core.registry import ServeOptions
+    from pyfunc_scoring_server.options import ScoringOptions
 
 logger = logging.getLogger("pyfunc_scoring_server")
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -46,7 +46,7 @@ def raise_open_files_limit(wanted: int = 65536) -> None:
             pass
 
 
-def serve(options: ServeOptions) -> int:
+def serve(options: ScoringOptions) -> int:
     """Bind, load the model (once before forking, or in each worker), serve until SIGTERM."""
     from pyfunc_scoring_server.http.transport import bind_socket
     from pyfunc_scoring_server.process.heap import limit_malloc_arenas
@@ -73,9 +73,15 @@ def _ignore_stop_signals() -> None:
         signal.signal(s, signal.SIG_IGN)
 
 
-def _serve_on(options: ServeOptions, sock: socket.socket) -> int:
+def _serve_on(options: ScoringOptions, sock: socket.socket) -> int:
+    from pyfunc_core.model import ModelDirectory, resolve_flavor
+    from pyfunc_core.plugins import get_plugins
     from pyfunc_scoring_server.process.workers import Supervisor, preload_if_fork_safe, run_worker
 
+    flavor = resolve_flavor(ModelDirectory.open(options.model_path), get_plugins())
+    options, why = options.with_workers(flavor)
+    assert options.workers is not None
+    logger.info("%d worker%s (%s)", options.workers, "s" * (options.workers != 1), why)
     if options.workers <= 1:
         try:
             return run_worker(options, sock)
@@ -91,7 +97,7 @@ def _serve_on(options: ServeOptions, sock: socket.socket) -> int:
         stopped: list[int] = []
         previous = {s: signal.signal(s, lambda signum, _f: stopped.append(signum)) for s in _STOP_SIGNALS}
         try:
-            preloaded = preload_if_fork_safe(options)
+            preloaded = preload_if_fork_safe(options, flavor)
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)

@@ -29,7 +29,8 @@ from pyfunc_scoring_server.process.file_pages import release_file_pages
 
 if TYPE_CHECKING:
     from pyfunc_core.model import PyFuncModel
-    from pyfunc_core.registry import ServeOptions
+    from pyfunc_core.registry import Flavor
+    from pyfunc_scoring_server.options import ScoringOptions
     from pyfunc_scoring_server.process.balance import WorkerSlot
 
 logger = logging.getLogger("pyfunc_scoring_server")
@@ -46,7 +47,7 @@ HUNG_AFTER_ENV = "PYFUNC_SCORING_SERVER_HUNG_SECONDS"
 _BEAT_EVERY = 0.5
 
 
-def hung_after(options: ServeOptions) -> float:
+def hung_after(options: ScoringOptions) -> float:
     """Heartbeat silence after which a worker counts as hung."""
     given = os.environ.get(HUNG_AFTER_ENV)
     if given:
@@ -65,7 +66,7 @@ class LoadedModel:
     seconds: float
 
 
-def load_serving_model(options: ServeOptions) -> LoadedModel:
+def load_serving_model(options: ScoringOptions) -> LoadedModel:
     """Load the model and freeze everything alive so far out of the garbage collector."""
     from pyfunc_core.model import load_model
 
@@ -85,12 +86,8 @@ def load_serving_model(options: ServeOptions) -> LoadedModel:
     return LoadedModel(model, seconds)
 
 
-def preload_if_fork_safe(options: ServeOptions) -> LoadedModel | None:
+def preload_if_fork_safe(options: ScoringOptions, flavor: Flavor) -> LoadedModel | None:
     """Load the model before forking workers when its flavor allows sharing it."""
-    from pyfunc_core.model import ModelDirectory, resolve_flavor
-    from pyfunc_core.plugins import get_plugins
-
-    flavor = resolve_flavor(ModelDirectory.open(options.model_path), get_plugins())
     return load_serving_model(options) if flavor.fork_safe else None
 
 
@@ -105,7 +102,7 @@ def import_route_modules() -> None:
 
 
 def run_worker(
-    options: ServeOptions,
+    options: ScoringOptions,
     sock: socket.socket,
     ready_fd: int | None = None,
     preloaded: LoadedModel | None = None,
@@ -134,6 +131,7 @@ def run_worker(
     loaded = preloaded or load_serving_model(options)
     if stop_early:
         return 0
+    options = options.with_batching(loaded.model)
     ctx = ServingContext(loaded.model, options, get_plugins().codecs, Metrics(), loaded.seconds)
     access_log = AccessLog()
     app = ScoringApp(ctx, access_log)
@@ -161,7 +159,14 @@ def run_worker(
 
     signal.signal(signal.SIGTERM, drain)
     signal.signal(signal.SIGINT, drain)
-    logger.info("worker %d ready: model %r loaded in %.2fs", os.getpid(), options.name, loaded.seconds)
+    merging = (
+        f"requests queued together merged into predict calls of up to {options.batch_max_size} rows"
+        if options.batch_max_size
+        else "one predict call per request"
+    )
+    logger.info(
+        "worker %d ready: model %r loaded in %.2fs; %s", os.getpid(), options.name, loaded.seconds, merging
+    )
     if balance is not None:  # ready: siblings now leave this worker its share of connections
         balance.may_accept(0)
     if ready_fd is not None:  # a forked worker: report ready, and never outlive the supervisor
@@ -204,7 +209,7 @@ def _heartbeat(ctx: Any, slot: WorkerSlot, limit: float) -> Callable[[], None]:
     return beat
 
 
-def request_threads(options: ServeOptions) -> int:
+def request_threads(options: ScoringOptions) -> int:
     """waitress threads: with batching, enough waiting requests to fill a batch (up to 64)."""
     if options.batch_max_size > 0:
         return max(options.threads, min(options.batch_max_size, 64))
@@ -215,7 +220,7 @@ class Supervisor:
     """Forks ``options.workers`` workers on one pre-bound socket and keeps them running."""
 
     def __init__(
-        self, options: ServeOptions, sock: socket.socket, preloaded: LoadedModel | None = None
+        self, options: ScoringOptions, sock: socket.socket, preloaded: LoadedModel | None = None
     ) -> None:
         self.options = options
         self.sock = sock

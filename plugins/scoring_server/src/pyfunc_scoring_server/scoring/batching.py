@@ -294,6 +294,9 @@ class BatchRunner:
             first = job = batch = None  # nothing of the last batch stays alive while idle
 
     def _run(self, batch: list[_Job]) -> None:
+        if len(batch) == 1:  # the usual case below saturation: nothing to merge
+            self._run_alone(batch[0])
+            return
         groups: dict[Any, list[_Job]] = {}
         now = perf_counter()
         for job in batch:
@@ -358,6 +361,12 @@ def merge_key(data: Any, params: Any) -> Any:
     except TypeError:
         return None
     if isinstance(data, pd.DataFrame):
+        blocks = getattr(getattr(data, "_mgr", None), "blocks", None)
+        if blocks is not None and len(blocks) == 1 and isinstance(blocks[0].dtype, np.dtype):
+            # One numpy block (the JSON codec's frames): its dtype is every column's, and the
+            # labels of a cached Index are read once, not on every request.
+            labels = _labels(data.columns)
+            return ("df1", labels, blocks[0].dtype.str, pkey) if labels is not None else None
         if not data.columns.is_unique:
             return None
         return ("df", tuple(data.columns), tuple(str(d) for d in data.dtypes), pkey)
@@ -369,6 +378,22 @@ def merge_key(data: Any, params: Any) -> Any:
             return None
         return ("dict", tuple((k, v.dtype.str, v.shape[1:]) for k, v in data.items()), pkey)
     return None
+
+
+#: id(Index) -> (the Index, its labels as a tuple, or None when not unique), for merge_key.
+_label_cache: dict[int, tuple[Any, tuple[Any, ...] | None]] = {}
+
+
+def _labels(columns: Any) -> tuple[Any, ...] | None:
+    """The labels of a column Index as a tuple (None when not unique), kept per Index object."""
+    entry = _label_cache.get(id(columns))
+    if entry is not None and entry[0] is columns:
+        return entry[1]
+    labels = tuple(columns) if columns.is_unique else None
+    if len(_label_cache) >= 256:
+        _label_cache.clear()
+    _label_cache[id(columns)] = (columns, labels)
+    return labels
 
 
 def merge(parts: list[Any]) -> Any:

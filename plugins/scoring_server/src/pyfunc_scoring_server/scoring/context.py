@@ -24,8 +24,9 @@ from pyfunc_scoring_server.scoring.batching import BatchRunner, DirectRunner, Ex
 
 if TYPE_CHECKING:
     from pyfunc_core.model import PyFuncModel
-    from pyfunc_core.registry import CodecRegistry, ServeOptions
+    from pyfunc_core.registry import CodecRegistry
     from pyfunc_scoring_server.http.metrics import Metrics
+    from pyfunc_scoring_server.options import ScoringOptions
 
 logger = logging.getLogger("pyfunc_scoring_server")
 R = TypeVar("R")
@@ -59,12 +60,13 @@ class ServingContext:
     def __init__(
         self,
         model: PyFuncModel,
-        options: ServeOptions,
+        options: ScoringOptions,
         codecs: CodecRegistry,
         metrics: Metrics,
         load_seconds: float,
     ):
         self.model = model
+        options = options.with_batching(model)  # the default batch size depends on the predictor
         self.options = options
         self.name = options.name
         self.codecs = codecs
