@@ -22,7 +22,7 @@ import pytest
 from pyfunc_core import load_model
 from pyfunc_core.codecs.json_codec import decode_json_payload
 from pyfunc_core.python_model.flavor import save_model
-from pyfunc_core.testing import cached_venv, run_checked, shared_test_cache
+from repo_testing import cached_venv, run_checked, shared_test_cache
 
 MLFLOW_REQUIREMENT = "mlflow-skinny==3.17.2"
 VENV = "mlflow-core-venv"

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pyfunc_core.testing import build_once, cached_venv, digest, matched_pins, run_checked, shared_test_cache
+from repo_testing import build_once, cached_venv, digest, matched_pins, run_checked, shared_test_cache
 
 MLFLOW_REQUIREMENT = "mlflow-skinny==3.17.2"
 #: Host packages the MLflow venv must match exactly (model files and predictions cross over).

@@ -22,7 +22,8 @@ import requests
 import yaml
 
 from pyfunc_core import save_model
-from pyfunc_core.testing import ServerProcess, cached_venv, run_checked, shared_test_cache
+from pyfunc_core.testing import ServerProcess
+from repo_testing import cached_venv, run_checked, shared_test_cache
 
 MLFLOW_REQUIREMENT = "mlflow-skinny==3.17.2"
 SCRIPT = Path(__file__).parent / "mlflow_side" / "modern_models.py"

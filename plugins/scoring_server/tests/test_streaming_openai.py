@@ -16,7 +16,8 @@ import pytest
 import requests
 
 from pyfunc_core import save_model
-from pyfunc_core.testing import ServerProcess, cached_venv
+from pyfunc_core.testing import ServerProcess
+from repo_testing import cached_venv
 
 AGENTS = Path(__file__).parents[3] / "core" / "tests" / "modern_models" / "agents.py"
 OPENAI_REQUIREMENT = "openai==3.51.0"

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pyfunc_core.testing import build_once, digest, run_checked, shared_test_cache
+from repo_testing import build_once, digest, run_checked, shared_test_cache
 
 MLFLOW_REQUIREMENT = "mlflow-skinny==3.17.2"
 MLFLOW_MIN_PYTHON = (3, 10)

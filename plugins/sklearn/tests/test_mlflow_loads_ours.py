@@ -21,7 +21,7 @@ import pyfunc_core
 import pyfunc_sklearn
 from pyfunc_core.codecs.json_codec import decode_json_payload
 from pyfunc_core.schema import ModelSignature, infer_schema
-from pyfunc_core.testing import run_checked
+from repo_testing import run_checked
 
 LOAD_OURS = Path(__file__).parent / "mlflow_side" / "load_ours.py"
 TREE = ["sklearn.tree._tree.Tree"]

@@ -15,7 +15,8 @@ from typing import Any, Callable, Iterator
 import numpy as np
 import pytest
 
-from pyfunc_core.testing import ServerProcess, build_once, digest, run_checked, shared_test_cache
+from pyfunc_core.testing import ServerProcess
+from repo_testing import build_once, digest, run_checked, shared_test_cache
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 

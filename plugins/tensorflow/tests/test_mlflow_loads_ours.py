@@ -20,7 +20,7 @@ import pytest
 
 from pyfunc_core import load_model
 from pyfunc_core.codecs.json_codec import decode_json_payload
-from pyfunc_core.testing import run_checked
+from repo_testing import run_checked
 
 LOAD_OURS = Path(__file__).parent / "mlflow_side" / "load_ours.py"
 SCRIPT_TIMEOUT = 600

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from pyfunc_core.testing import cached_venv
+from repo_testing import cached_venv
 
 HERE = Path(__file__).parent
 REQUIREMENTS: dict[str, list[str]] = {
