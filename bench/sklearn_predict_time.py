@@ -1,6 +1,6 @@
 """Time ``PyFuncModel.predict`` of saved scikit-learn models on 1-row and 10,000-row inputs.
 
-Usage: python time_predict.py [--repeat N]
+Usage: .venv/bin/python bench/sklearn_predict_time.py [--repeat N]
 
 Inputs are single-block float64 DataFrames with the signature's column names, which is
 what the scoring server's JSON fast path hands the model. For each model the table shows
