@@ -157,10 +157,11 @@ class Plugins:
         Public so tests (and embedding applications) can add a plugin defined in code.
 
         The ``register_*`` hooks run plugin by plugin, through pluggy's
-        ``subset_hook_caller`` limited to this plugin: its ``tryfirst``/``trylast`` and
-        wrappers apply among its own implementations, a failure discards only what it
-        registered, and each registry knows which plugin added what. Another plugin's
-        wrapper therefore does not wrap these calls. ``select_flavor`` is called through
+        ``subset_hook_caller`` limited to this plugin, so a failure discards only what it
+        registered and each registry knows which plugin added what. Pluggy validates and
+        calls them (``optionalhook`` and the plugin's own wrappers apply), but
+        ``tryfirst``/``trylast`` do not order one plugin's registration against another's,
+        and another plugin's wrapper does not wrap it. ``select_flavor`` is called through
         ``pm.hook`` over every plugin, with pluggy's ordering.
         """
         info = info or PluginInfo(name, distribution or name, version)
