@@ -31,7 +31,8 @@ class ServeCommand(click.Command):
         if self._server_params is None:
             self._server_params = [_click_option(o) for o in _server_options()]
         params = super().get_params(ctx)
-        at = len(params) - 1 if params and params[-1].name == "help" else len(params)
+        is_help = bool(params) and bool(set(params[-1].opts) & set(self.get_help_option_names(ctx)))
+        at = len(params) - 1 if is_help else len(params)
         return [*params[:at], *self._server_params, *params[at:]]  # --help stays last
 
 
