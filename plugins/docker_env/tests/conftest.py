@@ -170,10 +170,21 @@ def wait_for_ping(port: int, *, timeout: float = 180, alive: Callable[[], bool] 
 
 @pytest.fixture(scope="session")
 def default_workers() -> int:
-    """``pyfunc-core serve``'s own default ``--workers``: what an image runs unless told otherwise."""
-    from pyfunc_core.cli.serve_cmd import serve_command
+    """The scoring server's default ``--workers``: what an image runs unless told otherwise.
 
-    return next(int(p.default) for p in serve_command.params if p.name == "workers")  # type: ignore[arg-type]
+    The server declares the option; without a default of its own it runs one worker per CPU
+    the process may use, which a container without CPU limits shares with this process.
+    """
+    from pyfunc_core.plugins import get_plugins
+
+    server = get_plugins().servers.get("scoring-server")
+    assert server is not None, "the docker tests serve with pyfunc-scoring-server"
+    option = next(o for o in server.options if o.flag == "--workers")
+    if option.default is not None:
+        return int(option.default)
+    from pyfunc_scoring_server.process.cpus import available_cpus
+
+    return available_cpus()
 
 
 def ready_workers(log: str) -> set[int]:

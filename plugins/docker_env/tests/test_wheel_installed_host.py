@@ -27,7 +27,7 @@ def _pip(*args: str) -> None:
 @pytest.fixture(scope="module")
 def wheel_host(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A site directory holding our distributions installed from wheel files that are gone now."""
-    from pyfunc_core.envs.host_distributions import host_distribution, local_wheel
+    from pyfunc_core.envs import host_distribution, local_wheel
 
     root = tmp_path_factory.mktemp("wheel-host")
     download = root / "download"
