@@ -206,7 +206,8 @@ def test_request_ids_and_access_log(server: Any) -> None:
     errors = server.get("/nope", headers={"X-Request-ID": "err-1"})
     assert errors.headers["X-Request-ID"] == "err-1"
     deadline = time.monotonic() + 10  # the access log is written in batches
-    while "rid=err-1" not in server.output() and time.monotonic() < deadline:
+    wanted = ("rid=err-1", "rid=abc-123")  # each worker writes its own access log: wait for both
+    while not all(w in server.output() for w in wanted) and time.monotonic() < deadline:
         time.sleep(0.05)
     log = server.output()
     lines = [line for line in log.splitlines() if "rid=abc-123" in line]
