@@ -104,6 +104,18 @@ def process_tree(root: int) -> list[int]:
     return tree
 
 
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds (user + system) used so far by the process tree's live processes."""
+    ticks = 0
+    for pid in process_tree(root):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def tree_memory_mb(root: int) -> tuple[float, float]:
     """(sum of RSS, sum of PSS) of the process tree, in MB; PSS counts shared pages once."""
     rss = pss = 0

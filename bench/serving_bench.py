@@ -71,14 +71,20 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--pyfunc-bin", type=Path, default=Path(sys.executable).parent / "pyfunc-core", help="our CLI"
     )
-    p.add_argument("--pyfunc-flags", default="--workers 2", help="our flags for every scenario")
     p.add_argument(
-        "--pyfunc-batch-flags",
-        default="--workers 2 --batch-max-size 64 --batch-max-wait-ms 2",
-        help="our flags with batching on ('' to skip)",
+        "--pyfunc-flags", default="", help="our flags for every scenario (default: none, the headline)"
     )
     p.add_argument(
-        "--batch-scenarios", default="1row-c8,1row-c64", help="scenarios also run with batching on"
+        "--pyfunc-tuned-flags",
+        "--pyfunc-batch-flags",
+        default="--batch-max-wait-ms 2",
+        help="our tuned flags, a second configuration ('' to skip)",
+    )
+    p.add_argument(
+        "--tuned-scenarios",
+        "--batch-scenarios",
+        default="1row-c8,1row-c64",
+        help="scenarios also run with the tuned flags",
     )
     p.add_argument(
         "--profile", type=float, default=0.0, help="py-spy our server for N s under 1-row load (0: off)"
@@ -94,7 +100,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         if bad:
             p.error(f"--{attr}: unknown {', '.join(bad)} (choose from {', '.join(allowed)})")
         setattr(args, attr, chosen)
-    args.batch_scenarios = [s for s in args.batch_scenarios.split(",") if s in args.scenarios]
+    args.tuned_scenarios = [s for s in args.tuned_scenarios.split(",") if s in args.scenarios]
     return args
 
 
@@ -225,18 +231,20 @@ def drive_rounds(up: list[Contender], scenarios: list[str], ctx, results: Result
                 try:
                     if args.warmup > 0:
                         wrk_load.run(wrk, spec.infer_url, lua, conns, args.warmup)
+                    cpu_before = server_procs.tree_cpu_seconds(c.running.proc.pid)
                     r = wrk_load.run(wrk, spec.infer_url, lua, conns, duration)
+                    cpu_s = server_procs.tree_cpu_seconds(c.running.proc.pid) - cpu_before
                 except (RuntimeError, subprocess.TimeoutExpired) as exc:
                     print(f"  {c.key:12s} {c.model:6s} {sc:10s} load failed: {exc}", flush=True)
                     continue
                 run = Run(
                     spec.server, spec.label, c.model, sc, rows, conns, r.ok_per_s, r.p50_ms,
-                    r.p99_ms, r.errors, r.requests,
+                    r.p99_ms, r.errors, r.requests, cpu_s,
                 )  # fmt: skip
                 print(
                     f"  {c.key:12s} {c.model:6s} {sc:10s} {run.req_s:9,.1f} req/s "
                     f"{run.rows_s:12,.0f} rows/s  p50 {run.p50_ms:8.2f} ms  p99 {run.p99_ms:8.2f} ms"
-                    f"  errors {run.errors}",
+                    f"  errors {run.errors}  CPU {run.cpu_ms_per_req or 0:.3f} ms/req",
                     flush=True,
                 )
                 if c.key not in best or run.req_s > best[c.key].req_s:
@@ -337,11 +345,11 @@ def main(argv: list[str] | None = None) -> int:
                 "pyfunc", partial(server_specs.pyfunc, args.pyfunc_bin, mlflow_dir, flags, pyfunc_cache),
                 model, args.scenarios, check_data,
             ))  # fmt: skip
-            if args.pyfunc_batch_flags.strip() and args.batch_scenarios:
-                bflags = shlex.split(args.pyfunc_batch_flags)
+            if args.pyfunc_tuned_flags.strip() and args.tuned_scenarios:
+                tflags = shlex.split(args.pyfunc_tuned_flags)
                 group.append(Contender(
-                    "pyfunc-batch", partial(server_specs.pyfunc, args.pyfunc_bin, mlflow_dir, bflags, pyfunc_cache),
-                    model, args.batch_scenarios, check_data,
+                    "pyfunc-tuned", partial(server_specs.pyfunc, args.pyfunc_bin, mlflow_dir, tflags, pyfunc_cache),
+                    model, args.tuned_scenarios, check_data,
                 ))  # fmt: skip
         if "mlflow" in args.only:
             group.append(Contender(
@@ -394,11 +402,23 @@ def render(results: Results, args: argparse.Namespace, notes: str) -> str:
         + report_tables.instances_table(results),
     ]
     if any(r.server == "pyfunc" for r in results.runs):
+        defaults = report_tables.DEFAULTS if not args.pyfunc_flags.strip() else args.pyfunc_flags.strip()
         parts.append(
-            "### Ours ÷ peers (ours: best configuration per scenario)\n\n"
-            + report_tables.ratios_table(results, args.scenarios)
+            f"### Ours ÷ peers, every server with its defaults (ours: {defaults})\n\n"
+            + report_tables.ratios_table(results, args.scenarios, defaults)
         )
-        parts.append("### Targets of issue 3\n\n" + report_tables.targets_table(results))
+        if args.pyfunc_tuned_flags.strip() and args.tuned_scenarios:
+            tuned = " ".join(shlex.split(args.pyfunc_tuned_flags))
+            parts.append(
+                f"### Ours with tuned flags ({tuned}) ÷ peers with their defaults\n\n"
+                + report_tables.ratios_table(results, args.tuned_scenarios, tuned)
+            )
+        parts.append("### Targets of issue 15 (defaults)\n\n" + report_tables.targets_table(results))
+    parts.append(
+        "### Throughput per core (req/s ÷ CPU-seconds of the server's process tree)\n\n"
+        + report_tables.per_core_table(results)
+    )
+    parts.append("### Cold start against the bare load\n\n" + report_tables.cold_start_table(results))
     parts.append("### Floor\n\n" + report_tables.floor_table(results))
     return "\n\n".join(parts)
 
