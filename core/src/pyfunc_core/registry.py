@@ -197,6 +197,16 @@ class LazyCallable:
 
 
 T = TypeVar("T")
+R = TypeVar("R")
+
+
+def resolved(ref: Callable[..., R] | str) -> Callable[..., R]:
+    """A registered item's function field as a callable. Registries turn reference strings
+    into :class:`LazyCallable` s when the item is added, so a string here is an item that was
+    never registered."""
+    if isinstance(ref, str):
+        raise PluginError(f"{ref!r} was called before its item was registered")
+    return ref
 
 
 class Registry(Generic[T]):

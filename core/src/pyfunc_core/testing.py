@@ -59,7 +59,7 @@ def pyfunc_cli(pyfunc_plugins: Any) -> Callable[..., Any]:
 
     def run(*args: str, input: str | bytes | None = None) -> Any:
         try:  # click < 8.2 (the last release for Python 3.9) mixes stderr into stdout unless told
-            runner = CliRunner(mix_stderr=False)
+            runner = CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2 only
         except TypeError:
             return CliRunner().invoke(build_cli(), list(args), input=input, catch_exceptions=False)
         result = runner.invoke(build_cli(), list(args), input=input, catch_exceptions=False)

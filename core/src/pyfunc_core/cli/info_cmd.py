@@ -36,7 +36,7 @@ def info_command(model_path: Path, as_json: bool) -> None:
     # Only a saved directory (with its requirements.txt) says what MLflow would need.
     mlflow = mlflow_loading(model) if (model.path / "requirements.txt").is_file() else None
     model_format = _model_format(model, flavor, plugins) if flavor else None
-    data = {
+    data: dict[str, Any] = {
         "path": str(model.path),
         "flavors": sorted(model.meta.flavors),
         "loader_module": loader,

@@ -37,7 +37,7 @@ def build_cli() -> click.Group:
         if command.name in group.commands:
             logging.getLogger("pyfunc_core.cli").warning(
                 "plugin %s tried to replace the built-in command %r; ignored",
-                plugins.commands.provider(command.name), command.name,
+                plugins.commands.provider(str(command.name)), command.name,
             )  # fmt: skip
             continue
         group.add_command(command)

@@ -86,7 +86,7 @@ def serve_command(
 ) -> None:
     """Serve a model over HTTP."""
     from pyfunc_core.model.mlmodel import ModelDirectory
-    from pyfunc_core.registry import ServeOptions
+    from pyfunc_core.registry import ServeOptions, resolved
 
     model_dir = ModelDirectory.open(model_path)  # a missing or malformed model fails here, in one line
     server = _pick_server(server_name)
@@ -107,7 +107,7 @@ def serve_command(
     # Before the server binds and announces itself: a plugin provides the flavor, and the
     # framework it needs is installed (from metadata; the server then loads the model).
     check_loadable(model_dir)
-    sys.exit(server.serve(options))
+    sys.exit(resolved(server.serve)(options))
 
 
 def _pick_server(name: str | None):

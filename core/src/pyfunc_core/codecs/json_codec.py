@@ -33,14 +33,14 @@ REQUIRED_INPUT_FORMAT = (
 try:  # orjson is several times faster on large bodies; the stdlib is the fallback
     import orjson as _orjson
 
-    def _loads(body: bytes) -> Any:
+    def _loads(body: bytes | str) -> Any:
         return _orjson.loads(body)
 
     _DecodeErrors: tuple[type[Exception], ...] = (_orjson.JSONDecodeError, UnicodeDecodeError)
 except ImportError:  # pragma: no cover - exercised where orjson is absent
     import json as _json
 
-    def _loads(body: bytes) -> Any:
+    def _loads(body: bytes | str) -> Any:
         return _json.loads(body)
 
     _DecodeErrors = (ValueError, UnicodeDecodeError)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
 
 from pyfunc_core.errors import PluginError
+from pyfunc_core.registry import resolved
 
 if TYPE_CHECKING:
     from pyfunc_core.envs.base import Environment, EnvironmentManager
@@ -28,7 +29,7 @@ def get_env_manager(name: str) -> EnvironmentManager:
             name, f"a plugin that provides it (installed: {', '.join(registry.names())})"
         )
         raise PluginError(f"No environment manager {name!r} is installed: pip install {hint}")
-    return entry.factory()
+    return resolved(entry.factory)()
 
 
 def prepare(model_path: Path, env_manager: str) -> tuple[EnvironmentManager, Environment]:

@@ -11,7 +11,7 @@ from pyfunc_core.errors import MissingFlavorError, ModelLoadError, PyfuncError
 from pyfunc_core.model.mlmodel import ModelDirectory
 from pyfunc_core.model.pyfunc_model import PyFuncModel
 from pyfunc_core.plugins import DISABLED, ENV_ALLOW_LIST, OK, Plugins, get_plugins
-from pyfunc_core.registry import Flavor
+from pyfunc_core.registry import Flavor, resolved
 
 #: loader_module (or its top-level package) -> our own distribution that provides it. Only
 #: these get a ``pip install`` hint: a name derived from any other module may not exist.
@@ -55,7 +55,7 @@ def load_model(path: str | Path, *, plugins: Plugins | None = None) -> PyFuncMod
     flavor = check_loadable(model_dir, plugins)
     _add_code_paths(model_dir)
     try:
-        predictor = flavor.load(model_dir)
+        predictor = resolved(flavor.load)(model_dir)
     except PyfuncError:
         raise
     except Exception as exc:

@@ -96,7 +96,8 @@ def _pickled_modules(file: Path) -> list[str]:
         try:
             for op, arg, _ in pickletools.genops(f):
                 pushed: object = None
-                module = attr = None
+                module: object = None
+                attr: object = None
                 if op.name == "GLOBAL":
                     module, _, attr = str(arg).partition(" ")
                 elif op.name == "STACK_GLOBAL" and len(pushes) >= 2:
@@ -107,11 +108,13 @@ def _pickled_modules(file: Path) -> list[str]:
                         modules.append(str(arg))
                         subimport = False
                 elif op.name in ("BINGET", "LONG_BINGET", "GET"):
-                    pushed = memo.get(int(arg))
+                    pushed = memo.get(int(str(arg)))
                     if isinstance(pushed, tuple):  # a global fetched again, e.g. subimport
                         subimport = pushed == _SUBIMPORT
                 elif op.name in ("BINPUT", "LONG_BINPUT", "PUT", "MEMOIZE"):
-                    memo[len(memo) if op.name == "MEMOIZE" else int(arg)] = pushes[-1] if pushes else None
+                    memo[len(memo) if op.name == "MEMOIZE" else int(str(arg))] = (
+                        pushes[-1] if pushes else None
+                    )
                     continue  # stores the top of the stack, pushes nothing
                 if isinstance(module, str) and isinstance(attr, str):
                     modules.append(module)

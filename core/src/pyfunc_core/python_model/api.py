@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import Any, ClassVar
 
 
 class PythonModelContext:
@@ -37,6 +37,8 @@ class PythonModel(ABC):
     #: server may then merge concurrent requests into one ``predict`` call and split the result
     #: (the scoring server does by default). Left False, every request is predicted alone.
     row_independent: bool = False
+    #: The ``predict`` input's type hint, resolved when the subclass is defined.
+    _pyfunc_input_hint: ClassVar[Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

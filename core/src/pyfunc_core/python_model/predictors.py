@@ -115,9 +115,12 @@ def wrap_special(model: Any, context: PythonModelContext) -> Any:
     task = _task(model)
     if task is None:
         return None
-    return {TASK_CHAT: _ChatPredictor, TASK_CHAT_AGENT: _AgentPredictor, TASK_RESPONSES: _ResponsesPredictor}[
-        task
-    ](model, context)
+    predictors: dict[str, type[_Base]] = {
+        TASK_CHAT: _ChatPredictor,
+        TASK_CHAT_AGENT: _AgentPredictor,
+        TASK_RESPONSES: _ResponsesPredictor,
+    }
+    return predictors[task](model, context)
 
 
 def request_dict(data: Any) -> dict[str, Any]:

@@ -12,9 +12,12 @@ from __future__ import annotations
 import datetime as _dt
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import TYPE_CHECKING, Any, Union
 
 from pyfunc_core.errors import InvalidInputError, quote
+
+if TYPE_CHECKING:
+    from pyfunc_core.schema.types import DataType  # types.py imports this module
 
 ARRAY, OBJECT, MAP, ANY = "array", "object", "map", "any"
 COMPOSITE_TYPES = (ARRAY, OBJECT, MAP, ANY)
@@ -153,7 +156,7 @@ class Map(_Composite):
 
 
 #: A column, element, property or map value type: a scalar ``DataType`` or a composite.
-ItemType = Union["DataType", Array, Object, Map, AnyType]  # noqa: F821 (DataType: see types.py)
+ItemType = Union["DataType", Array, Object, Map, AnyType]
 
 
 def type_to_dict(t: Any) -> dict[str, Any]:

@@ -114,8 +114,8 @@ def _enforce_columns(df: Any, schema: Schema) -> Any:
         missing = [s.name for s in specs if s.required and s.name not in present]
         wanted = [s.name for s in specs if s.name in present]
         if missing:
-            extra = [c for c in columns if c not in {s.name for s in specs}]
-            note = f" Note that there were extra inputs: {quote(extra)}." if extra else ""
+            unexpected = [c for c in columns if c not in {s.name for s in specs}]
+            note = f" Note that there were extra inputs: {quote(unexpected)}." if unexpected else ""
             raise InvalidInputError(f"Model is missing inputs {missing}.{note}")
         if columns != wanted:
             extra = tuple(str(c) for c in columns if c not in set(wanted))

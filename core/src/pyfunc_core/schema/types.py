@@ -180,7 +180,7 @@ class Schema:
         cache = self.__dict__.get("_derived")
         if cache is None or cache[0] != key:
             cache = self.__dict__["_derived"] = (key, {})
-        values = cache[1]
+        values: dict[str, Any] = cache[1]
         if name not in values:
             values[name] = build()
         return values[name]
