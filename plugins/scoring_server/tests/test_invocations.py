@@ -196,6 +196,33 @@ def test_unknown_route_and_wrong_method(server: Any) -> None:
     assert_error(server.post("/ping", data=b""), 405, "METHOD_NOT_ALLOWED")
 
 
+def test_every_route_of_the_table_is_served_counted_and_documented(server: Any) -> None:
+    """One route table feeds dispatch, the metrics labels and /openapi.json."""
+    from pyfunc_scoring_server.http.routes import ROUTES
+
+    doc = server.get("/openapi.json").json()
+    name = doc["paths"]["/v2/models/{name}"]["get"]["parameters"][0]["schema"]["enum"][0]
+    for route in ROUTES:
+        path = route.path.replace("{name}", name).replace("{version}", "1")
+        if route.method == "GET":
+            answer = server.get(path)
+        else:
+            answer = server.post(path, data=b"{}", headers={"Content-Type": "application/json"})
+        assert answer.status_code not in (404, 405), (route.path, answer.status_code, answer.text)
+    server.get("/ping")  # the /metrics request above is counted once it has been answered
+    text = server.get("/metrics").text
+    for route in ROUTES:
+        assert (
+            metric(text, "pyfunc_requests_total", endpoint=route.label, status="200")
+            + metric(text, "pyfunc_requests_total", endpoint=route.label, status="400")
+            >= 1
+        ), route.label
+    assert all("{version}" not in r.label for r in ROUTES)  # versions share their route's label
+    table = {(r.path, r.method.lower()) for r in ROUTES}
+    documented = {(path, method) for path, ops in doc["paths"].items() for method in ops}
+    assert documented and documented <= table
+
+
 def test_request_ids_and_access_log(server: Any) -> None:
     given = server.post("/invocations", split_body([1], [1]), headers={"X-Request-ID": "abc-123"})
     assert given.headers["X-Request-ID"] == "abc-123"

@@ -1,7 +1,8 @@
 """The WSGI application: routing, request ids, metrics and the access log around every route.
 
-Fixed paths are looked up in a dict (the hot path); the parametrised V2 routes go through a
-werkzeug ``Map``, which also tells a wrong method (405) from an unknown path (404).
+Routes come from the route table (:mod:`.routes`). Fixed paths are looked up in a dict (the
+hot path); other paths under ``/v2`` go through a werkzeug ``Map`` of the table's V2 routes,
+which also tells a wrong method (405) from an unknown path (404).
 """
 
 from __future__ import annotations
@@ -10,70 +11,32 @@ from time import perf_counter
 from typing import Any, Callable, Iterable
 
 from pyfunc_core.errors import quote
-from pyfunc_scoring_server.http import health
 from pyfunc_scoring_server.http.access_log import AccessLog
 from pyfunc_scoring_server.http.gzip_body import MIN_SIZE, BodyError, accepts_gzip, compress, inflate_request
-from pyfunc_scoring_server.http.metrics import CONTENT_TYPE as METRICS_CONTENT_TYPE
-from pyfunc_scoring_server.http.responses import (
-    STATUS_LINES,
-    Reply,
-    json_reply,
-    mlflow_error,
-    request_id,
-    v2_error,
-)
+from pyfunc_scoring_server.http.request import Request
+from pyfunc_scoring_server.http.responses import STATUS_LINES, Reply, mlflow_error, request_id, v2_error
+from pyfunc_scoring_server.http.routes import ROUTES, Route
 from pyfunc_scoring_server.http.transport import ARRIVED
-from pyfunc_scoring_server.protocols import openai_routes, v2
-from pyfunc_scoring_server.protocols.invocations import invocations
 from pyfunc_scoring_server.protocols.streaming import ChunkStream, StreamReply
 from pyfunc_scoring_server.scoring.context import ServingContext, internal_error
 
 V2_PREFIX = "/v2"
 
-#: (path, endpoint, method) of the parametrised V2 routes, matched by werkzeug.
-V2_ROUTES = [
-    ("/v2", "server_metadata", "GET"),
-    ("/v2/health/live", "live", "GET"),
-    ("/v2/health/ready", "ready", "GET"),
-    ("/v2/models/<name>", "model_metadata", "GET"),
-    ("/v2/models/<name>/versions/<version>", "model_metadata", "GET"),
-    ("/v2/models/<name>/ready", "model_ready", "GET"),
-    ("/v2/models/<name>/versions/<version>/ready", "model_ready", "GET"),
-    ("/v2/models/<name>/infer", "infer", "POST"),
-    ("/v2/models/<name>/versions/<version>/infer", "infer", "POST"),
-]
-
-#: Metric label of each V2 endpoint (route templates, never raw paths).
-_V2_LABELS = {
-    "server_metadata": "/v2",
-    "live": "/v2/health/live",
-    "ready": "/v2/health/ready",
-    "model_metadata": "/v2/models/{name}",
-    "model_ready": "/v2/models/{name}/ready",
-    "infer": "/v2/models/{name}/infer",
-}
-
-Route = Callable[[ServingContext, dict, float, str], Reply]
-
 
 class ScoringApp:
     """The WSGI callable of one worker."""
 
-    def __init__(self, ctx: ServingContext, access_log: AccessLog) -> None:
+    def __init__(
+        self, ctx: ServingContext, access_log: AccessLog, routes: tuple[Route, ...] = ROUTES
+    ) -> None:
         self.ctx = ctx
         self.access_log = access_log
-        self._openapi: bytes | None = None
+        self._fixed: dict[str, dict[str, Route]] = {}
+        for route in routes:
+            if route.fixed:
+                self._fixed.setdefault(route.path, {})[route.method] = route
+        self._v2_routes = [r for r in routes if r.path == V2_PREFIX or r.path.startswith(V2_PREFIX + "/")]
         self._v2_map: Any = None
-        self._routes: dict[str, dict[str, Route]] = {
-            "/invocations": {"POST": lambda c, e, s, r: invocations(c, e, s)},
-            "/ping": {"GET": lambda c, e, s, r: health.ping(c)},
-            "/health": {"GET": lambda c, e, s, r: health.ping(c)},
-            "/version": {"GET": lambda c, e, s, r: health.version(c)},
-            "/metrics": {"GET": lambda c, e, s, r: self._metrics()},
-            "/openapi.json": {"GET": lambda c, e, s, r: self._openapi_reply()},
-            "/v1/chat/completions": {"POST": lambda c, e, s, r: openai_routes.chat_completions(c, e, s)},
-            "/v1/responses": {"POST": lambda c, e, s, r: openai_routes.responses(c, e, s)},
-        }
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         started = environ.get(ARRIVED) or perf_counter()  # deadlines count queued time too
@@ -151,19 +114,17 @@ class ScoringApp:
                 is_v2 = path.startswith(V2_PREFIX)
                 reply = v2_error(exc.status, str(exc)) if is_v2 else mlflow_error(exc.status, str(exc))
                 return reply, "encoding"
-        methods = self._routes.get(path)
+        methods = self._fixed.get(path)
         if methods is not None:
-            if method == "HEAD":
-                method = "GET"
-            route = methods.get(method)
-            if route is None:
-                allowed = ", ".join(methods)
-                return (
-                    Reply(405, mlflow_error(405, f"Method {quote(method)} is not allowed on {quote(path)}; use {allowed}").body,
-                          headers=[("Allow", allowed)]),
-                    path,
-                )  # fmt: skip
-            return route(self.ctx, environ, started, rid), path
+            asked = "GET" if method == "HEAD" else method  # HEAD: the GET answer, its body left out
+            route = methods.get(asked)
+            if route is not None:
+                return route.handler(self.ctx, Request(method, path, environ, started, rid)), route.label
+            allowed = ", ".join(methods)
+            message = f"Method {quote(asked)} is not allowed on {quote(path)}; use {allowed}"
+            if path.startswith(V2_PREFIX):
+                return Reply(405, v2_error(405, message).body, headers=[("Allow", allowed)]), "unknown"
+            return Reply(405, mlflow_error(405, message).body, headers=[("Allow", allowed)]), path
         if path == V2_PREFIX or path.startswith(V2_PREFIX + "/"):
             return self._v2(environ, method, path, started, rid)
         return mlflow_error(404, f"No route {quote(path)}: see /openapi.json for the endpoints"), "unknown"
@@ -176,7 +137,10 @@ class ScoringApp:
         if self._v2_map is None:  # built on first use: werkzeug's import is not free at start-up
             from werkzeug.routing import Map, Rule
 
-            rules = [Rule(p, endpoint=e, methods=[m]) for p, e, m in V2_ROUTES]
+            rules = [
+                Rule(r.path.replace("{", "<").replace("}", ">"), endpoint=i, methods=[r.method])
+                for i, r in enumerate(self._v2_routes)
+            ]
             self._v2_map = Map(rules, strict_slashes=False)
         adapter = self._v2_map.bind("localhost", path_info=path)
         try:
@@ -190,18 +154,5 @@ class ScoringApp:
             return v2_error(404, f"No V2 route {quote(path)}"), "unknown"
         except Exception:  # werkzeug redirects (trailing slashes) and the like
             return v2_error(404, f"No V2 route {quote(path)}"), "unknown"
-        ctx = self.ctx
-        label = _V2_LABELS[endpoint]
-        if endpoint == "infer":
-            return v2.infer(ctx, environ, started, rid, **args), label
-        return getattr(v2, endpoint)(ctx, **args), label
-
-    def _metrics(self) -> Reply:
-        return Reply(200, self.ctx.metrics.render(), METRICS_CONTENT_TYPE)
-
-    def _openapi_reply(self) -> Reply:
-        if self._openapi is None:
-            from pyfunc_scoring_server.http.openapi import build_openapi
-
-            self._openapi = json_reply(build_openapi(self.ctx)).body
-        return Reply(200, self._openapi)
+        route = self._v2_routes[endpoint]
+        return route.handler(self.ctx, Request(method, path, environ, started, rid, args)), route.label

@@ -33,8 +33,8 @@ def inflate_request(environ: dict[str, Any], limit: int) -> None:
         return
     if encoding not in ("gzip", "x-gzip"):
         raise BodyError(415, f"Unsupported Content-Encoding {encoding[:40]!r} (gzip and identity are)")
+    from pyfunc_scoring_server.http.request import read_body
     from pyfunc_scoring_server.http.responses import too_large
-    from pyfunc_scoring_server.protocols.invocations import read_body
 
     body = read_body(environ, limit)
     if body is None:

@@ -5,16 +5,25 @@ passes the signature and reaches the model (the suite checks this with schemathe
 describe one plain shape of each format; the server accepts more (columns in another order,
 an ``index``, extra columns it ignores), which the document leaves out rather than allow
 bodies it would refuse.
+
+The paths are the route table's (:mod:`.routes`): each route documented by an operation
+builder of this module (``Route.doc``); path parameters come from the route's template.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from pyfunc_scoring_server import __version__
 from pyfunc_scoring_server.protocols.v2 import tensor_metadata
 from pyfunc_scoring_server.protocols.v2_codec import DATATYPES
 from pyfunc_scoring_server.scoring.context import ServingContext
+
+if TYPE_CHECKING:
+    from pyfunc_scoring_server.http.routes import Route
+
+#: An operation builder: the OpenAPI operation of a route for this model, None to leave it out.
+Operation = Callable[[ServingContext], "dict[str, Any] | None"]
 
 _JSON_TYPES = {
     "boolean": {"type": "boolean"},
@@ -252,36 +261,46 @@ def _requested_output(ctx: ServingContext) -> dict[str, Any]:
     }
 
 
-def openai_paths(ctx: ServingContext) -> dict[str, Any]:
-    """The OpenAI-compatible routes, documented for the chat and agent models they serve."""
-    from pyfunc_scoring_server.protocols.openai_routes import TASK_AGENT, TASK_CHAT, TASK_RESPONSES, task_of
-
-    task = task_of(ctx)
+def _openai_answers() -> dict[str, Any]:
     error = {"description": "OpenAI-style error",
              "content": _json({"type": "object", "properties": {"error": {"type": "object"}}})}  # fmt: skip
-    answers = {
+    return {
         "200": {"description": "The answer as JSON, or with stream=true Server-Sent Events ending with [DONE]",
                 "content": {**_json({"type": "object"}), "text/event-stream": {"schema": {"type": "string"}}}},
         "400": error, "404": error, "504": error,
     }  # fmt: skip
+
+
+def chat_completions_operation(ctx: ServingContext) -> dict[str, Any] | None:
+    """``/v1/chat/completions``, documented for the chat models and agents it serves."""
+    from pyfunc_scoring_server.protocols.openai_routes import TASK_AGENT, TASK_CHAT, task_of
+
+    if task_of(ctx) not in (TASK_CHAT, TASK_AGENT):
+        return None
     model = {"type": "string", "enum": [ctx.name]}
-    if task in (TASK_CHAT, TASK_AGENT):
-        message = {
-            "type": "object",
-            "properties": {"role": {"type": "string"}, "content": {}},
-            "required": ["role"],
-        }
-        body = {"type": "object", "properties": {"model": model, "messages": {"type": "array", "items": message,
-                "minItems": 1}, "stream": {"type": "boolean"}}, "required": ["model", "messages"]}  # fmt: skip
-        return {"/v1/chat/completions": {"post": {"summary": "OpenAI chat completions", "requestBody": {
-            "required": True, "content": _json(body)}, "responses": answers}}}  # fmt: skip
-    if task == TASK_RESPONSES:
-        body = {"type": "object", "properties": {"model": model, "input": {"oneOf": [{"type": "string"},
-                {"type": "array", "minItems": 1}]}, "instructions": {"type": "string"},
-                "stream": {"type": "boolean"}}, "required": ["model", "input"]}  # fmt: skip
-        return {"/v1/responses": {"post": {"summary": "OpenAI Responses", "requestBody": {
-            "required": True, "content": _json(body)}, "responses": answers}}}  # fmt: skip
-    return {}
+    message = {
+        "type": "object",
+        "properties": {"role": {"type": "string"}, "content": {}},
+        "required": ["role"],
+    }
+    body = {"type": "object", "properties": {"model": model, "messages": {"type": "array", "items": message,
+            "minItems": 1}, "stream": {"type": "boolean"}}, "required": ["model", "messages"]}  # fmt: skip
+    return {"summary": "OpenAI chat completions", "requestBody": {"required": True, "content": _json(body)},
+            "responses": _openai_answers()}  # fmt: skip
+
+
+def responses_operation(ctx: ServingContext) -> dict[str, Any] | None:
+    """``/v1/responses``, documented for the Responses agents it serves."""
+    from pyfunc_scoring_server.protocols.openai_routes import TASK_RESPONSES, task_of
+
+    if task_of(ctx) != TASK_RESPONSES:
+        return None
+    model = {"type": "string", "enum": [ctx.name]}
+    body = {"type": "object", "properties": {"model": model, "input": {"oneOf": [{"type": "string"},
+            {"type": "array", "minItems": 1}]}, "instructions": {"type": "string"},
+            "stream": {"type": "boolean"}}, "required": ["model", "input"]}  # fmt: skip
+    return {"summary": "OpenAI Responses", "requestBody": {"required": True, "content": _json(body)},
+            "responses": _openai_answers()}  # fmt: skip
 
 
 def _error_schema() -> dict[str, Any]:
@@ -296,8 +315,17 @@ def _json(schema: dict[str, Any]) -> dict[str, Any]:
     return {"application/json": {"schema": schema}}
 
 
-def build_openapi(ctx: ServingContext) -> dict[str, Any]:
-    """The whole document (built once per worker)."""
+def simple(summary: str | None = None) -> Operation:
+    """A route answering 200 with nothing to document but its summary."""
+    operation: dict[str, Any] = {"summary": summary} if summary else {}
+
+    def build(ctx: ServingContext) -> dict[str, Any]:
+        return {**operation, "responses": {"200": {"description": "OK"}}}
+
+    return build
+
+
+def invocations_operation(ctx: ServingContext) -> dict[str, Any]:
     errors = {
         str(code): {"description": text, "content": _json({"$ref": "#/components/schemas/Error"})}
         for code, text in (
@@ -305,59 +333,64 @@ def build_openapi(ctx: ServingContext) -> dict[str, Any]:
             (504, "Timed out"),
         )
     }  # fmt: skip
-    v2_error = {"description": "Error", "content": _json({"$ref": "#/components/schemas/V2Error"})}
-    simple = {"200": {"description": "OK"}}
-    name = {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "enum": [ctx.name]}}
-    version = {"name": "version", "in": "path", "required": True, "schema": {"type": "string"}}
-    infer = {
-        "post": {
-            "summary": "Open Inference Protocol inference",
-            "description": (
-                "JSON tensors, or the binary tensor data extension: an Inference-Header-Content-Length "
-                "header, the JSON (inputs with parameters.binary_data_size instead of data), then the "
-                "raw tensors (Content-Type application/octet-stream). Outputs come back binary when "
-                "asked (parameters.binary_data_output, or an output's parameters.binary_data)."
-            ),
-            "requestBody": {"required": True, "content": _json(v2_request_schema(ctx))},
-            "responses": {"200": {"description": "Output tensors"}, "400": v2_error, "404": v2_error,
-                          "504": v2_error},
-        }
-    }  # fmt: skip
-    paths: dict[str, Any] = {
-        "/ping": {"get": {"summary": "200 once the model is loaded", "responses": simple}},
-        "/health": {"get": {"summary": "Same as /ping", "responses": simple}},
-        "/version": {"get": {"summary": "pyfunc-core version", "responses": simple}},
-        "/metrics": {"get": {"summary": "Prometheus metrics", "responses": simple}},
-        "/invocations": {
-            "post": {
-                "summary": "MLflow scoring protocol",
-                "requestBody": {
-                    "required": True,
-                    "content": {
-                        **_json(invocations_schema(ctx)),
-                        "text/csv": {"schema": csv_schema(ctx)},
-                        "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
-                    },
-                },
-                "responses": {
-                    "200": {
-                        "description": "Predictions",
-                        "content": _json({"type": "object", "properties": {"predictions": {}}}),
-                    },
-                    **errors,
-                },
-            }
+    return {
+        "summary": "MLflow scoring protocol",
+        "requestBody": {
+            "required": True,
+            "content": {
+                **_json(invocations_schema(ctx)),
+                "text/csv": {"schema": csv_schema(ctx)},
+                "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+            },
         },
-        "/v2/health/live": {"get": {"responses": simple}},
-        "/v2/health/ready": {"get": {"responses": simple}},
-        "/v2/models/{name}": {"get": {"parameters": [name], "responses": simple}},
-        "/v2/models/{name}/ready": {"get": {"parameters": [name], "responses": simple}},
-        "/v2/models/{name}/infer": {"post": {**infer["post"], "parameters": [name]}},
-        "/v2/models/{name}/versions/{version}/infer": {
-            "post": {**infer["post"], "parameters": [name, version]}
+        "responses": {
+            "200": {
+                "description": "Predictions",
+                "content": _json({"type": "object", "properties": {"predictions": {}}}),
+            },
+            **errors,
         },
     }
-    paths.update(openai_paths(ctx))
+
+
+def infer_operation(ctx: ServingContext) -> dict[str, Any]:
+    v2_error = {"description": "Error", "content": _json({"$ref": "#/components/schemas/V2Error"})}
+    return {
+        "summary": "Open Inference Protocol inference",
+        "description": (
+            "JSON tensors, or the binary tensor data extension: an Inference-Header-Content-Length "
+            "header, the JSON (inputs with parameters.binary_data_size instead of data), then the "
+            "raw tensors (Content-Type application/octet-stream). Outputs come back binary when "
+            "asked (parameters.binary_data_output, or an output's parameters.binary_data)."
+        ),
+        "requestBody": {"required": True, "content": _json(v2_request_schema(ctx))},
+        "responses": {"200": {"description": "Output tensors"}, "400": v2_error, "404": v2_error,
+                      "504": v2_error},
+    }  # fmt: skip
+
+
+def _path_parameters(ctx: ServingContext, path: str) -> list[dict[str, Any]]:
+    """The ``{name}`` (this model's) and ``{version}`` parameters of a route template."""
+    parameters = []
+    for part in path.split("/"):
+        if part.startswith("{") and part.endswith("}"):
+            name = part[1:-1]
+            schema = {"type": "string", "enum": [ctx.name]} if name == "name" else {"type": "string"}
+            parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return parameters
+
+
+def build_openapi(ctx: ServingContext, routes: Sequence[Route]) -> dict[str, Any]:
+    """The whole document (built once per worker) from the route table's documented routes."""
+    paths: dict[str, Any] = {}
+    for route in routes:
+        operation = route.doc(ctx) if route.doc is not None else None
+        if operation is None:
+            continue
+        parameters = _path_parameters(ctx, route.path)
+        if parameters:
+            operation = {**operation, "parameters": parameters}
+        paths.setdefault(route.path, {})[route.method.lower()] = operation
     return {
         "openapi": "3.1.0",
         "info": {"title": f"pyfunc model '{ctx.name}'", "version": __version__},

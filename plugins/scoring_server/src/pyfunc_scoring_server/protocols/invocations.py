@@ -11,23 +11,10 @@ from typing import Any
 
 from pyfunc_core.codecs import ModelRequest, decode_request, predictions_to_json
 from pyfunc_core.errors import PyfuncError
+from pyfunc_scoring_server.http.request import Request
 from pyfunc_scoring_server.http.responses import Reply, json_reply, mlflow_error, mlflow_error_from, too_large
 from pyfunc_scoring_server.protocols.llm_input import LlmRequest, parse_llm_request
 from pyfunc_scoring_server.scoring.context import ServingContext, internal_error
-
-
-def read_body(environ: dict[str, Any], limit: int) -> bytes | None:
-    """The request body, or None when it is larger than ``limit``."""
-    length = environ.get("CONTENT_LENGTH")
-    try:
-        size = int(length) if length else -1
-    except ValueError:
-        size = -1
-    if size > limit:
-        return None
-    stream = environ["wsgi.input"]
-    body = stream.read(size) if size >= 0 else stream.read(limit + 1)
-    return None if len(body) > limit else body
 
 
 def llm_invocation(ctx: ServingContext, llm: LlmRequest, started: float) -> Reply:
@@ -64,24 +51,23 @@ def jsonable_predictions(predictions: Any) -> Any:
     return predictions
 
 
-def invocations(ctx: ServingContext, environ: dict[str, Any], started: float) -> Reply:
-    body = read_body(environ, ctx.max_body)
+def invocations(ctx: ServingContext, req: Request) -> Reply:
+    body = req.body(ctx.max_body)
     if body is None:
         return mlflow_error(413, too_large(ctx.max_body))
+    content_type = req.content_type
     try:
-        llm = parse_llm_request(body, environ.get("CONTENT_TYPE"), ctx.model.metadata)
+        llm = parse_llm_request(body, content_type, ctx.model.metadata)
     except PyfuncError as exc:
         return mlflow_error_from(exc, ctx.debug)
     if llm is not None:
-        return llm_invocation(ctx, llm, started)
+        return llm_invocation(ctx, llm, req.started)
 
     def decode() -> ModelRequest:
-        return decode_request(
-            ctx.codecs, environ.get("CONTENT_TYPE"), body, ctx.input_schema, ctx.params_schema
-        )[1]
+        return decode_request(ctx.codecs, content_type, body, ctx.input_schema, ctx.params_schema)[1]
 
     try:
-        _, predictions = ctx.predict(decode, started)
+        _, predictions = ctx.predict(decode, req.started)
     except PyfuncError as exc:
         return mlflow_error_from(exc, ctx.debug)
     try:

@@ -26,8 +26,8 @@ import orjson
 
 from pyfunc_core.codecs import ModelRequest
 from pyfunc_core.errors import PyfuncError, quote
+from pyfunc_scoring_server.http.request import Request
 from pyfunc_scoring_server.http.responses import Reply, json_reply, too_large
-from pyfunc_scoring_server.protocols.invocations import read_body
 from pyfunc_scoring_server.protocols.streaming import can_stream, data_event, prepare, stream_predictions
 from pyfunc_scoring_server.scoring.context import ServingContext
 
@@ -53,8 +53,8 @@ def task_of(ctx: ServingContext) -> str | None:
     return (ctx.model.metadata.metadata or {}).get("task")
 
 
-def _request(ctx: ServingContext, environ: dict[str, Any]) -> dict[str, Any] | Reply:
-    body = read_body(environ, ctx.max_body)
+def _request(ctx: ServingContext, req: Request) -> dict[str, Any] | Reply:
+    body = req.body(ctx.max_body)
     if body is None:
         return openai_error(413, too_large(ctx.max_body))
     try:
@@ -76,8 +76,9 @@ def _request(ctx: ServingContext, environ: dict[str, Any]) -> dict[str, Any] | R
 # -- chat completions ----------------------------------------------------------------------
 
 
-def chat_completions(ctx: ServingContext, environ: dict[str, Any], started: float) -> Reply:
-    payload = _request(ctx, environ)
+def chat_completions(ctx: ServingContext, req: Request) -> Reply:
+    payload = _request(ctx, req)
+    started = req.started
     if isinstance(payload, Reply):
         return payload
     task = task_of(ctx)
@@ -198,8 +199,9 @@ def _single_chunk(completion: dict[str, Any]) -> Reply:
 # -- responses -----------------------------------------------------------------------------
 
 
-def responses(ctx: ServingContext, environ: dict[str, Any], started: float) -> Reply:
-    payload = _request(ctx, environ)
+def responses(ctx: ServingContext, req: Request) -> Reply:
+    payload = _request(ctx, req)
+    started = req.started
     if isinstance(payload, Reply):
         return payload
     task = task_of(ctx)

@@ -1,4 +1,8 @@
-"""Open Inference Protocol (V2) REST routes: health, server and model metadata, inference."""
+"""Open Inference Protocol (V2) REST handlers: health, server and model metadata, inference.
+
+The handlers take ``(ctx, req)`` (see :mod:`..http.routes`); ``server_metadata`` and
+``model_metadata`` are also called by the gRPC plugin.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,8 @@ import orjson
 
 from pyfunc_core.errors import PyfuncError, quote
 from pyfunc_scoring_server import __version__
+from pyfunc_scoring_server.http.request import Request
 from pyfunc_scoring_server.http.responses import Reply, json_reply, retry_after, stack_of, too_large, v2_error
-from pyfunc_scoring_server.protocols.invocations import read_body
 from pyfunc_scoring_server.protocols.v2_binary import HEADER, HEADER_ENV, encode_raw
 from pyfunc_scoring_server.protocols.v2_codec import (
     InferRequest,
@@ -25,17 +29,17 @@ SERVER_NAME = "pyfunc-scoring-server"
 EXTENSIONS = ["binary_tensor_data"]
 
 
-def live(ctx: ServingContext) -> Reply:
+def live(ctx: ServingContext, req: Request) -> Reply:
     return json_reply({"live": True})
 
 
-def ready(ctx: ServingContext) -> Reply:
+def ready(ctx: ServingContext, req: Request | None = None) -> Reply:
     if not ctx.draining:
         return json_reply({"ready": True})
     return v2_error(503, "The model is not ready")
 
 
-def server_metadata(ctx: ServingContext) -> Reply:
+def server_metadata(ctx: ServingContext, req: Request | None = None) -> Reply:
     return json_reply({"name": SERVER_NAME, "version": __version__, "extensions": EXTENSIONS})
 
 
@@ -43,10 +47,15 @@ def _unknown_model(name: str) -> Reply:
     return v2_error(404, f"Model {quote(name)} not found (this server serves one model)")
 
 
-def model_ready(ctx: ServingContext, name: str, version: str | None = None) -> Reply:
+def model_ready(ctx: ServingContext, req: Request) -> Reply:
+    name = req.params["name"]
     if name != ctx.name:
         return _unknown_model(name)
     return ready(ctx)
+
+
+def model_metadata_route(ctx: ServingContext, req: Request) -> Reply:
+    return model_metadata(ctx, req.params["name"], req.params.get("version"))
 
 
 def model_metadata(ctx: ServingContext, name: str, version: str | None = None) -> Reply:
@@ -105,17 +114,11 @@ def tensor_metadata(schema: Any, unnamed: str = "input") -> list[dict[str, Any]]
     return out
 
 
-def infer(
-    ctx: ServingContext,
-    environ: dict[str, Any],
-    started: float,
-    rid: str,
-    name: str,
-    version: str | None = None,
-) -> Reply:
+def infer(ctx: ServingContext, req: Request) -> Reply:
+    name, version, environ = req.params["name"], req.params.get("version"), req.environ
     if name != ctx.name:
         return _unknown_model(name)
-    body = read_body(environ, ctx.max_body)
+    body = req.body(ctx.max_body)
     if body is None:
         return v2_error(413, too_large(ctx.max_body))
     header_length = environ.get(HEADER_ENV)
@@ -127,7 +130,7 @@ def infer(
         return request
 
     try:
-        request, predictions = ctx.predict(decode, started)
+        request, predictions = ctx.predict(decode, req.started)
         outputs, content_type = encode_outputs(
             predictions, list(request.outputs) if request.outputs else None, ctx.outputs.default
         )
@@ -137,7 +140,7 @@ def infer(
         return _encode_failed(exc, ctx.debug)
     response: dict[str, Any] = {
         "model_name": ctx.name,
-        "id": request.id or rid,
+        "id": request.id or req.rid,
         "parameters": {"content_type": content_type},
         "outputs": outputs,
     }
