@@ -87,6 +87,8 @@ def serve_in_container(image: str, args: Sequence[str]) -> int:
 def _forwarder(container: docker.models.containers.Container) -> Callable[[int, object], None]:
     def forward(signum: int, _frame: object) -> None:
         # The Docker API call happens off the signal handler, on its own connection.
+        target: Callable[..., object]
+        kwargs: dict[str, object]
         if signum == signal.SIGTERM:
             target, kwargs = container.stop, {"timeout": STOP_TIMEOUT}
         else:

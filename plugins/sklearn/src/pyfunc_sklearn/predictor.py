@@ -106,7 +106,7 @@ class SklearnPredictor:
         classes = getattr(estimator, "classes_", None)
         n_classes = len(classes) if classes is not None and getattr(classes, "ndim", 0) == 1 else -1
         if name == "predict":
-            return (str(classes.dtype) if n_classes > 0 else "float64"), [-1]
+            return (str(classes.dtype) if classes is not None and n_classes > 0 else "float64"), [-1]
         if name in ("predict_proba", "predict_log_proba", "predict_joint_log_proba"):
             return "float64", [-1, n_classes]
         if name == "decision_function" and n_classes == 2:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pyfunc_core.errors import InvalidParameterError
 
@@ -69,17 +69,16 @@ class ModelUdf:
                 frame = input_frame(args, given, names, schema)
                 yield to_spark(scorer.predict(frame), result_type, len(frame))
 
-        out = pd.DataFrame if isinstance(result_type, StructType) else pd.Series
         score.__annotations__ = {
             "batches": Iterator[Tuple[Union[pd.Series, pd.DataFrame], ...]],
-            "return": Iterator[out],
+            "return": Iterator[pd.DataFrame] if isinstance(result_type, StructType) else Iterator[pd.Series],
         }
         return pandas_udf(score, returnType=result_type)  # type: ignore[call-overload]
 
 
 def spark_udf(
     spark: Any, model_path: str | Path, result_type: Any = "double", env_manager: str = "local"
-) -> Callable[..., Any]:
+) -> Any:
     """A pandas UDF scoring the model at ``model_path`` over Spark columns.
 
     ``result_type`` is a Spark type (DDL string or ``DataType``): ``double``, ``float``,
