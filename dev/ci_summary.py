@@ -2,7 +2,8 @@
 
 Usage: ``python dev/ci_summary.py RUNS_TSV``. Each line of RUNS_TSV is tab-separated:
 ``label  state  exit_code  junit_xml  detail`` where state is ``ran`` (pytest ran, maybe
-failing), ``absent`` (no such Python here) or ``broken`` (its venv could not be built).
+failing), ``absent`` (no such Python here), ``broken`` (its venv could not be built) or
+``checked`` (a checker such as mypy ran; its exit code decides, detail is its last line).
 Failed counts include pytest errors; a run that left no report counts as one failure.
 Exit status 1 when any run failed, was absent or broken.
 """
@@ -45,9 +46,9 @@ def read_report(run: Run) -> bool:
             run.failed += 1
         elif "error" in kinds:
             run.errors += 1
-        elif "skipped" in kinds:
+        elif (skipped := case.find("skipped")) is not None:
             run.skipped += 1
-            reasons[_short(_skip_reason(case.find("skipped")))] += 1
+            reasons[_short(_skip_reason(skipped))] += 1
         else:
             run.passed += 1
     run.skip_reasons = dict(reasons)
@@ -81,6 +82,10 @@ def main(tsv: Path) -> int:
     for run in runs:
         if run.state == "absent":
             print(f"{run.label}: NOT RUN - {run.detail}")
+            continue
+        if run.state == "checked":
+            run.ok = run.exit_code == 0
+            print(f"{run.label}: {run.detail}" + ("" if run.ok else f" - FAILED (exit code {run.exit_code})"))
             continue
         if run.state == "broken":
             print(f"{run.label}: NOT RUN - its venv could not be built ({run.detail})")

@@ -19,13 +19,13 @@ def csv_dtypes(schema: Schema | None) -> dict[Any, Any] | None:
         return None
     out = {}
     for spec in schema.inputs:
-        t = spec.type.value  # type: ignore[union-attr]
+        t = spec.type.value
         if t in ("string", "binary"):
             out[spec.name] = object
         elif t == "datetime":
             continue
         else:
-            out[spec.name] = spec.type.to_numpy()  # type: ignore[union-attr]
+            out[spec.name] = spec.type.to_numpy()
     return out
 
 

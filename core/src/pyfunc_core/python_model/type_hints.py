@@ -33,7 +33,7 @@ _UNIONS: tuple[Any, ...] = (typing.Union,)
 try:  # X | Y (Python >= 3.10)
     import types as _types
 
-    _UNIONS += (_types.UnionType,)  # type: ignore[attr-defined]
+    _UNIONS += (_types.UnionType,)
 except AttributeError:  # pragma: no cover - Python 3.9
     pass
 SUPPORTED = (
