@@ -16,7 +16,9 @@ and dtypes, or same trailing tensor shape, and equal params) into one ``predict`
 to ``max_rows`` rows or ``max_wait`` seconds, and splits the result back by row counts. It
 stops waiting early when no other request is on its way (so a lone client pays no wait). When
 the merged call fails, or its output cannot be split, every member is retried alone so a bad
-request fails by itself.
+request fails by itself. It is the default runner for predictors that declare
+``row_independent`` (``max_wait`` 0: only requests already queued are merged), and its single
+thread is what keeps a worker at one predict call at a time.
 """
 
 from __future__ import annotations
