@@ -1,39 +1,26 @@
-"""Run inside a virtualenv with MLflow (and lightgbm), never beside pyfunc-lightgbm.
-
-``python mlflow_side.py make OUT``: save LightGBM models with ``mlflow.lightgbm`` (a Booster's
-text file; estimators as skops, cloudpickle and pickle) into OUT/<case>/, and record MLflow's
-own predictions in OUT/cases.json.
-
-``python mlflow_side.py load DIR...``: load each model directory (saved by pyfunc-lightgbm)
-with ``mlflow.pyfunc`` and ``mlflow.lightgbm`` and print one JSON line per directory:
-``{"dir", "predictions", "native_class"}``. Data comes from fixed seeds; nothing is downloaded.
+"""Run inside a virtualenv with MLflow (and lightgbm), never beside pyfunc-lightgbm: saves
+LightGBM models with ``mlflow.lightgbm`` (a Booster's text file; estimators as skops,
+cloudpickle and pickle) and loads ours with it. The commands (``make SEED OUT``, ``load SEED
+DIR...``) are ``dev/mlflow_parity_side.py``'s, which ``dev/`` on ``PYTHONPATH`` provides.
 """
 
 from __future__ import annotations
 
-import json
 import sys
-import warnings
 from pathlib import Path
+from typing import Any
 
 import lightgbm as lgb
 import mlflow.lightgbm
-import mlflow.pyfunc
 import numpy as np
 import pandas as pd
 
-
-def data() -> tuple[pd.DataFrame, np.ndarray, np.ndarray, np.ndarray]:
-    rng = np.random.RandomState(5)
-    X = pd.DataFrame(rng.normal(size=(300, 5)), columns=[f"f{i}" for i in range(5)])
-    y_bin = (X["f0"] + X["f1"] > 0).astype(int).to_numpy()
-    y_multi = np.digitize(X["f2"] + 0.5 * X["f3"], [-0.5, 0.5])
-    y_reg = (2 * X["f0"] - X["f4"]).to_numpy()
-    return X, y_bin, y_multi, y_reg
+from mlflow_parity_side import main
 
 
-def models() -> dict[str, tuple[object, str]]:
-    X, y_bin, y_multi, y_reg = data()
+def models(
+    X: pd.DataFrame, y_bin: np.ndarray, y_multi: np.ndarray, y_reg: np.ndarray
+) -> dict[str, tuple[Any, str]]:
     small = {"n_estimators": 8, "num_leaves": 7, "random_state": 0, "verbose": -1}
     booster = lgb.train({"objective": "binary", "num_leaves": 7, "verbose": -1}, lgb.Dataset(X, y_bin), 8)
     return {
@@ -45,31 +32,9 @@ def models() -> dict[str, tuple[object, str]]:
     }
 
 
-def make(out: Path) -> None:
-    X = data()[0]
-    cases = {}
-    for name, (model, fmt) in models().items():
-        mlflow.lightgbm.save_model(model, out / name, serialization_format=fmt, input_example=X[:3])
-        cases[name] = mlflow.pyfunc.load_model(str(out / name)).predict(X[:40]).tolist()
-    (out / "cases.json").write_text(json.dumps({"mlflow_version": mlflow.__version__, "cases": cases}))
-
-
-def load(dirs: list[str]) -> None:
-    X = data()[0]
-    for d in dirs:
-        predictions = mlflow.pyfunc.load_model(d).predict(X[:40])
-        native = mlflow.lightgbm.load_model(d)
-        line = {
-            "dir": d,
-            "predictions": np.asarray(predictions).tolist(),
-            "native_class": type(native).__name__,
-        }
-        print(json.dumps(line), flush=True)
+def save(model: Any, dest: Path, fmt: str, example: pd.DataFrame) -> None:
+    mlflow.lightgbm.save_model(model, dest, serialization_format=fmt, input_example=example)
 
 
 if __name__ == "__main__":
-    warnings.simplefilter("ignore")
-    if sys.argv[1] == "make":
-        make(Path(sys.argv[2]))
-    else:
-        load(sys.argv[2:])
+    main(sys.argv[1:], models, save, mlflow.lightgbm.load_model)
