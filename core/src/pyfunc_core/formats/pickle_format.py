@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 from pathlib import Path
+from types import ModuleType
 from typing import Any, Mapping, Sequence
 
 from pyfunc_core.formats.base import ModelFormat
@@ -14,10 +15,14 @@ class PickleFormat(ModelFormat):
     file_name = "model.pkl"
     description = "Python's pickle (runs code at load: trusted sources only)"
 
+    def _pickler(self) -> ModuleType:
+        """The module whose ``dump`` and ``load`` write and read the file."""
+        return pickle
+
     def _dump(self, obj: Any, path: Path, trusted: Sequence[str] | None) -> None:
         # The default protocol (not the newest) keeps older Pythons able to read the file.
         with open(path, "wb") as f:
-            pickle.dump(obj, f, protocol=pickle.DEFAULT_PROTOCOL)
+            self._pickler().dump(obj, f, protocol=pickle.DEFAULT_PROTOCOL)
 
     def _read(
         self,
@@ -28,4 +33,4 @@ class PickleFormat(ModelFormat):
         trust_hint: str | None,
     ) -> Any:
         with open(path, "rb") as f:
-            return pickle.load(f)
+            return self._pickler().load(f)
