@@ -80,9 +80,9 @@ def _serve_on(options: ScoringOptions, sock: socket.socket) -> int:
 
     flavor = resolve_flavor(ModelDirectory.open(options.model_path), get_plugins())
     options, why = options.with_workers(flavor)
-    assert options.workers is not None
-    logger.info("%d worker%s (%s)", options.workers, "s" * (options.workers != 1), why)
-    if options.workers <= 1:
+    count = options.workers or 1
+    logger.info("%d worker%s (%s)", count, "s" * (count != 1), why)
+    if count <= 1:
         try:
             return run_worker(options, sock)
         finally:

@@ -211,8 +211,9 @@ def _heartbeat(ctx: Any, slot: WorkerSlot, limit: float) -> Callable[[], None]:
 
 def request_threads(options: ScoringOptions) -> int:
     """waitress threads: with batching, enough waiting requests to fill a batch (up to 64)."""
-    if options.batch_max_size > 0:
-        return max(options.threads, min(options.batch_max_size, 64))
+    rows = options.batch_max_size or 0  # settled by ScoringOptions.with_batching (None: not yet)
+    if rows > 0:
+        return max(options.threads, min(rows, 64))
     return options.threads
 
 
@@ -226,7 +227,8 @@ class Supervisor:
         self.sock = sock
         self.preloaded = preloaded
         self.workers: dict[int, int] = {}  # pid -> ready pipe read end (-1 once ready)
-        self.balance = ConnectionBalance(options.workers)
+        self.count = options.workers or 1  # settled by ScoringOptions.with_workers
+        self.balance = ConnectionBalance(self.count)
         self.slots: dict[int, WorkerSlot] = {}  # pid -> its connection-balance slot
         self.stopping = False
         self.restarts: list[float] = []
@@ -237,7 +239,7 @@ class Supervisor:
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
-        for _ in range(self.options.workers):
+        for _ in range(self.count):
             self._spawn()
         announced = False
         failed = False
@@ -246,7 +248,7 @@ class Supervisor:
                 announced = True
                 logger.info(
                     "listening on http://%s:%d: model %r, %d workers ready",
-                    self.options.host, self.options.port, self.options.name, self.options.workers,
+                    self.options.host, self.options.port, self.options.name, self.count,
                 )  # fmt: skip
                 self.balance.open_gate()
                 self.announced_at = time.monotonic()

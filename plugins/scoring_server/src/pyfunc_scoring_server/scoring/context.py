@@ -85,13 +85,14 @@ class ServingContext:
         #: The model's named outputs (V2 ``outputs``), and the predict function the runner calls.
         self.outputs = ModelOutputs(model)
         predict = self.outputs.predict
-        if options.batch_max_size > 0:
+        rows = options.batch_max_size or 0
+        if rows > 0:
             self.runner: DirectRunner | BatchRunner = BatchRunner(
-                predict, options.batch_max_size, options.batch_max_wait_ms / 1000.0, metrics.observe_batch
+                predict, rows, options.batch_max_wait_ms / 1000.0, metrics.observe_batch
             )
         else:
             self.runner = DirectRunner(predict, options.threads, metrics.queue_depth.set)
-        self._count_rows = options.batch_max_size <= 0  # a batch runner counts its own rows
+        self._count_rows = rows <= 0  # a batch runner counts its own rows
         metrics.load_seconds.set(load_seconds)
         self.heap = HeapTrimmer(lambda: self._in_flight == 0)
 
