@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -26,6 +27,26 @@ _model_option = click.option(
 
 
 def _build_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Add the build options to a command; ``fn`` receives them as one ``options: BuildOptions``."""
+
+    @functools.wraps(fn)
+    def with_options(
+        *args: Any,
+        base_image: str | None,
+        extra_ca_certs: tuple[Path, ...],
+        pip_index_url: str | None,
+        pip_config: Path | None,
+        env_manager: str,
+        conda_channels: tuple[str, ...],
+        **kwargs: Any,
+    ) -> Any:
+        from pyfunc_docker.options import BuildOptions
+
+        options = BuildOptions(
+            base_image, tuple(extra_ca_certs), pip_index_url, pip_config, env_manager, tuple(conda_channels)
+        )
+        return fn(*args, options=options, **kwargs)
+
     options = [
         click.option(
             "--base-image",
@@ -71,24 +92,10 @@ def _build_options(fn: Callable[..., Any]) -> Callable[..., Any]:
             ),
         ),
     ]
+    command: Callable[..., Any] = with_options
     for option in reversed(options):
-        fn = option(fn)
-    return fn
-
-
-def _options(
-    base_image: str | None,
-    extra_ca_certs: tuple[Path, ...],
-    pip_index_url: str | None,
-    pip_config: Path | None,
-    env_manager: str,
-    conda_channels: tuple[str, ...],
-) -> BuildOptions:
-    from pyfunc_docker.options import BuildOptions
-
-    return BuildOptions(
-        base_image, tuple(extra_ca_certs), pip_index_url, pip_config, env_manager, tuple(conda_channels)
-    )
+        command = option(command)
+    return command
 
 
 def _open(model_path: Path) -> ModelDirectory:
@@ -113,20 +120,10 @@ def _open(model_path: Path) -> ModelDirectory:
 )
 @_build_options
 @one_line_errors
-def generate_dockerfile_command(
-    model_path: Path,
-    output: Path,
-    base_image: str | None,
-    extra_ca_certs: tuple[Path, ...],
-    pip_index_url: str | None,
-    pip_config: Path | None,
-    env_manager: str,
-    conda_channels: tuple[str, ...],
-) -> None:
+def generate_dockerfile_command(model_path: Path, output: Path, options: BuildOptions) -> None:
     """Write a build context (Dockerfile, model, wheels, requirements) that `docker build` builds."""
     from pyfunc_docker.context import write_context
 
-    options = _options(base_image, extra_ca_certs, pip_index_url, pip_config, env_manager, conda_channels)
     context = write_context(_open(model_path), output, options)
     click.echo(f"build context written to {context.path} (base image {context.base_image})")
     click.echo(f"build it with: docker build -t IMAGE {context.path}")
@@ -137,19 +134,9 @@ def generate_dockerfile_command(
 @click.option("-n", "--name", "image_name", required=True, help="Name (tag) of the image to build.")
 @_build_options
 @one_line_errors
-def build_docker_command(
-    model_path: Path,
-    image_name: str,
-    base_image: str | None,
-    extra_ca_certs: tuple[Path, ...],
-    pip_index_url: str | None,
-    pip_config: Path | None,
-    env_manager: str,
-    conda_channels: tuple[str, ...],
-) -> None:
+def build_docker_command(model_path: Path, image_name: str, options: BuildOptions) -> None:
     """Build a serving image for a model, streaming the build's progress."""
     from pyfunc_docker.image import build_model_image
 
-    options = _options(base_image, extra_ca_certs, pip_index_url, pip_config, env_manager, conda_channels)
     image = build_model_image(_open(model_path), options, tag=image_name)
     click.echo(f"built image {image.tag}; run it with: docker run -p 127.0.0.1:5000:8080 {image.tag}")
