@@ -6,8 +6,6 @@ predict (floats within a tolerance, labels exactly), for every format and option
 from __future__ import annotations
 
 import json
-import os
-import sys
 import textwrap
 from importlib import metadata
 from pathlib import Path
@@ -19,9 +17,9 @@ import pytest
 
 import pyfunc_core
 import pyfunc_sklearn
+from loads_ours import load_ours_with_mlflow, shipped_module
 from pyfunc_core.codecs.json_codec import decode_json_payload
 from pyfunc_core.schema import ModelSignature, infer_schema
-from repo_testing import run_checked
 
 LOAD_OURS = Path(__file__).parent / "mlflow_side" / "load_ours.py"
 TREE = ["sklearn.tree._tree.Tree"]
@@ -134,15 +132,7 @@ def _cases(data: Any, est: Any, shipped: Any) -> dict[str, tuple[Any, dict[str, 
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import importlib
-
-    folder = tmp_path_factory.mktemp("shipped-code")
-    (folder / "shipped_sklearn_code.py").write_text(SHIPPED, encoding="utf-8")
-    sys.path.insert(0, str(folder))
-    try:
-        yield importlib.import_module("shipped_sklearn_code")
-    finally:
-        sys.path.remove(str(folder))
+    yield from shipped_module(tmp_path_factory.mktemp("shipped-code"), "shipped_sklearn_code", SHIPPED)
 
 
 @pytest.fixture(scope="module")
@@ -158,12 +148,7 @@ def loaded_by_mlflow(
         cases[name] = {"input": encode(test_input), "predict_fn": predict_fn}
         ours[name] = {"input": test_input, "native": getattr(estimator, predict_fn)(test_input)}
     (root / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["PYTHONWARNINGS"] = "ignore"
-    run_checked(
-        [str(mlflow_python), str(LOAD_OURS), str(root)], SCRIPT_TIMEOUT, "loading with MLflow", env=env
-    )
-    results = json.loads((root / "results.json").read_text(encoding="utf-8"))
+    results = load_ours_with_mlflow(mlflow_python, LOAD_OURS, root, SCRIPT_TIMEOUT)
     return {"root": root, "ours": ours, **results}
 
 

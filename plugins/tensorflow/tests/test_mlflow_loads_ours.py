@@ -7,9 +7,7 @@ load in MLflow 3.x, in a virtualenv without any pyfunc distribution, with
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -18,9 +16,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from loads_ours import load_ours_with_mlflow, shipped_module
 from pyfunc_core import load_model
 from pyfunc_core.codecs.json_codec import decode_json_payload
-from repo_testing import run_checked
 
 LOAD_OURS = Path(__file__).parent / "mlflow_side" / "load_ours.py"
 SCRIPT_TIMEOUT = 600
@@ -69,15 +67,7 @@ def assert_same(ours: Any, theirs: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    import importlib
-
-    folder = tmp_path_factory.mktemp("shipped-code")
-    (folder / "shipped_keras_code.py").write_text(SHIPPED, encoding="utf-8")
-    sys.path.insert(0, str(folder))
-    try:
-        yield importlib.import_module("shipped_keras_code")
-    finally:
-        sys.path.remove(str(folder))
+    yield from shipped_module(tmp_path_factory.mktemp("shipped-code"), "shipped_keras_code", SHIPPED)
 
 
 @pytest.fixture(scope="module")
@@ -117,12 +107,7 @@ def loaded_by_mlflow(
         native = [loader for case, loader in NATIVE if case == name]
         spec[name] = {"input": encode(model_input), "native": native}
     (root / "cases.json").write_text(json.dumps(spec), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
-    env["PYTHONWARNINGS"] = "ignore"
-    run_checked(
-        [str(mlflow_python), str(LOAD_OURS), str(root)], SCRIPT_TIMEOUT, "loading with MLflow", env=env
-    )
-    results = json.loads((root / "results.json").read_text(encoding="utf-8"))
+    results = load_ours_with_mlflow(mlflow_python, LOAD_OURS, root, SCRIPT_TIMEOUT)
     inputs = {name: model_input for name, (_, model_input) in cases.items()}
     return {"root": root, "inputs": inputs, **results}
 

@@ -1,5 +1,6 @@
 """Run inside the MLflow virtualenv (which has no pyfunc distribution): load model directories
-written by ``pyfunc_tensorflow.save_model`` with MLflow's own loaders and record what they predict.
+written by ``pyfunc_tensorflow.save_model`` with MLflow's own loaders and record what they predict
+(the loop and the recording are ``dev/loads_ours_side.py``'s, on ``PYTHONPATH``).
 
 Usage: python load_ours.py ROOT
 
@@ -14,22 +15,19 @@ a SavedModel signature called with named tensors); ``mlflow.models.validate_serv
 
 from __future__ import annotations
 
-import importlib.util
-import json
 import os
 import sys
-import warnings
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import mlflow
 import mlflow.keras
 import mlflow.pyfunc
 import mlflow.tensorflow
 import numpy as np
 import pandas as pd
-from mlflow.models import validate_serving_input
+
+from loads_ours_side import attempt, main, validate_serving
 
 
 def decode(encoded):
@@ -55,14 +53,6 @@ def jsonable(value):
     return {"array": np.asarray(value).tolist()}
 
 
-def attempt(call):
-    try:
-        return {"ok": jsonable(call())}
-    except Exception as exc:  # recorded for the test to judge
-        first = (str(exc).strip().splitlines() or [""])[0]
-        return {"error": f"{type(exc).__name__}: {first}"}
-
-
 def native_predict(loaded, data):
     """Predict with what a native loader returned: a Keras model or a SavedModel signature."""
     import tensorflow as tf
@@ -77,27 +67,11 @@ def native_predict(loaded, data):
 def load_case(path: Path, case: dict) -> dict:
     data = decode(case["input"])
     loaders = {"mlflow.tensorflow": mlflow.tensorflow.load_model, "mlflow.keras": mlflow.keras.load_model}
-    result = {"pyfunc": attempt(lambda: mlflow.pyfunc.load_model(str(path)).predict(data))}
+    result = {"pyfunc": attempt(lambda: mlflow.pyfunc.load_model(str(path)).predict(data), jsonable)}
     for name in case["native"]:
-        result[name] = attempt(lambda: native_predict(loaders[name](str(path)), data))  # noqa: B023
-    serving = path / "serving_input_example.json"
-    if serving.is_file():
-        text = serving.read_text(encoding="utf-8")
-        result["validate_serving_input"] = attempt(lambda: validate_serving_input(str(path), text))
-    return result
-
-
-def main(root: Path) -> None:
-    # MLflow 3.x unpickles Keras custom objects only with this opt-in.
-    os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"
-    warnings.simplefilter("ignore")
-    cases = json.loads((root / "cases.json").read_text(encoding="utf-8"))
-    ours = [m for m in ("pyfunc_core", "pyfunc_tensorflow") if importlib.util.find_spec(m) is not None]
-    out = {"mlflow_version": mlflow.__version__, "ours_importable": ours, "cases": {}}
-    for name, case in cases.items():
-        out["cases"][name] = load_case(root / name, case)
-    (root / "results.json").write_text(json.dumps(out), encoding="utf-8")
+        result[name] = attempt(lambda: native_predict(loaders[name](str(path)), data), jsonable)  # noqa: B023
+    return validate_serving(path, result, jsonable)
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]))
+    main(Path(sys.argv[1]), ("pyfunc_core", "pyfunc_tensorflow"), load_case)
