@@ -107,6 +107,12 @@ class PredictionError(PyfuncError):
 MAX_QUOTED = 200
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of ``exc``'s message (loaders' texts can span lines), or ``(no message)``."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else "(no message)"
+
+
 def clip(text: str, limit: int = MAX_QUOTED) -> str:
     """``text`` cut to ``limit`` bytes of UTF-8 (marked with ``...``): client text in a message."""
     if len(text) <= limit // 4:  # four bytes per character at most: short enough as is

@@ -14,7 +14,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from pyfunc_core.errors import ModelLoadError
+from pyfunc_core.errors import ModelLoadError, first_line
 
 
 @dataclass(frozen=True)
@@ -113,11 +113,6 @@ class ModelFormat(ABC):
         trust_hint: str | None,
     ) -> Any:
         """Read the file at ``path``; exceptions become one-line ModelLoadErrors in ``load``."""
-
-
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else "(no message)"
 
 
 def read_error(path: Path, fmt: str, exc: BaseException, saved_with: Mapping[str, str]) -> ModelLoadError:

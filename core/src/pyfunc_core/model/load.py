@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from pyfunc_core.errors import MissingFlavorError, ModelLoadError, PyfuncError
+from pyfunc_core.errors import MissingFlavorError, ModelLoadError, PyfuncError, first_line
 from pyfunc_core.model.mlmodel import ModelDirectory
 from pyfunc_core.model.pyfunc_model import PyFuncModel
 from pyfunc_core.plugins import DISABLED, ENV_ALLOW_LIST, OK, Plugins, get_plugins
@@ -59,11 +59,9 @@ def load_model(path: str | Path, *, plugins: Plugins | None = None) -> PyFuncMod
     except PyfuncError:
         raise
     except Exception as exc:
-        # A loader's exception text can span lines (UnpicklingError, C++ errors): keep the first.
-        text = str(exc).strip().splitlines()
         raise ModelLoadError(
             f"Failed to load model '{model_dir.path}' with the {flavor.name} flavor: "
-            f"{type(exc).__name__}: {text[0] if text else '(no message)'}"
+            f"{type(exc).__name__}: {first_line(exc)}"
         ) from exc
     return PyFuncModel(model_dir, predictor, flavor)
 

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pyfunc_core.errors import InvalidParameterError, ModelLoadError
+from pyfunc_core.errors import InvalidParameterError, ModelLoadError, first_line
 
 _lock = threading.RLock()
 _state: dict[str, Any] = {"model": None, "config": None, "running": False}
@@ -46,10 +46,8 @@ def run_model_file(path: Path, model_config: dict[str, Any] | None) -> Any:
         except ModelLoadError:
             raise
         except Exception as exc:
-            text = str(exc).strip().splitlines()
             raise ModelLoadError(
-                f"Running the model file '{path.name}' failed: {type(exc).__name__}: "
-                f"{text[0] if text else '(no message)'}"
+                f"Running the model file '{path.name}' failed: {type(exc).__name__}: {first_line(exc)}"
             ) from exc
         finally:
             _state.update(model=None, config=None, running=False)
