@@ -11,7 +11,8 @@ from typing import Any, Callable
 import cloudpickle
 import pytest
 
-from pyfunc_core import PythonModel
+from pyfunc_core import PythonModel, hookimpl
+from pyfunc_core.registry import Server
 
 # Test modules are imported under pytest's own names, which a fresh interpreter cannot
 # import: pickle the models defined here by value so subprocesses can load them.
@@ -93,3 +94,30 @@ def run_cli(*args: str, env: dict[str, str] | None = None, input: bytes | None =
 @pytest.fixture(scope="session")
 def cli_subprocess() -> Callable[..., subprocess.CompletedProcess]:
     return run_cli
+
+
+class RecordingServer:
+    """A server plugin that records what ``serve`` hands it instead of listening."""
+
+    def __init__(self) -> None:
+        self.seen: list[Any] = []
+
+    @hookimpl
+    def register_servers(self, registry: Any) -> None:
+        registry.add(Server("recorder", self._serve, "records options"))
+
+    def _serve(self, options: Any) -> int:
+        self.seen.append(options)
+        return 0
+
+
+@pytest.fixture
+def add_recording_server(pyfunc_plugins: Any) -> Callable[[], RecordingServer]:
+    """Installs a ``recorder`` server when called and returns it (``seen``: the ServeOptions)."""
+
+    def add() -> RecordingServer:
+        recorder = RecordingServer()
+        pyfunc_plugins.add_plugin(recorder, name="recorder")
+        return recorder
+
+    return add

@@ -14,7 +14,7 @@ import pytest
 
 from pyfunc_core import ModelSignature, ParamSchema, ParamSpec, hookimpl, infer_signature, save_model
 from pyfunc_core.envs.base import Environment, EnvironmentManager
-from pyfunc_core.registry import EnvManager, Server
+from pyfunc_core.registry import EnvManager
 
 
 @pytest.fixture
@@ -151,24 +151,10 @@ def test_serve_without_a_server_plugin_names_what_to_install(add_model, cli_subp
     assert result.stderr == b"Error: No server plugin is installed: pip install pyfunc-scoring-server\n"
 
 
-class RecordingServer:
-    """A server plugin that records what ``serve`` handed it instead of listening."""
-
-    def __init__(self):
-        self.seen = []
-
-    @hookimpl
-    def register_servers(self, registry):
-        registry.add(Server("recorder", self._serve, "records options"))
-
-    def _serve(self, options):
-        self.seen.append(options)
-        return 0
-
-
-def test_serve_hands_options_to_the_server_plugin(add_model, pyfunc_plugins, pyfunc_cli):
-    plugin = RecordingServer()
-    pyfunc_plugins.add_plugin(plugin, name="recorder")
+def test_serve_hands_options_to_the_server_plugin(
+    add_model, pyfunc_plugins, pyfunc_cli, add_recording_server
+):
+    plugin = add_recording_server()
     has_others = len(pyfunc_plugins.servers) > 1
     args = ["serve", "-m", str(add_model), "-p", "6001", "-w", "2", "--batch-max-size", "32"]
     result = pyfunc_cli(*args, *(["--server", "recorder"] if has_others else []))

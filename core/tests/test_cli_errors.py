@@ -10,10 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pyfunc_core import hookimpl, infer_signature, load_model, save_model
+from pyfunc_core import infer_signature, load_model, save_model
 from pyfunc_core.errors import MissingFlavorError
 from pyfunc_core.plugins import Plugins, reset_plugins
-from pyfunc_core.registry import Server
 from pyfunc_core.testing import ServerProcess, free_port
 
 needs_scoring_server = pytest.mark.skipif(
@@ -63,22 +62,7 @@ def test_a_file_is_not_a_model_directory(add_model, tmp_path, pyfunc_cli):
         )
 
 
-class RecordingServer:
-    """A server plugin that records what ``serve`` hands it instead of listening."""
-
-    def __init__(self):
-        self.seen = []
-
-    @hookimpl
-    def register_servers(self, registry):
-        registry.add(Server("recorder", self._serve, "records options"))
-
-    def _serve(self, options):
-        self.seen.append(options)
-        return 0
-
-
-def test_an_mlmodel_file_stands_for_its_directory(add_model, tmp_path, pyfunc_plugins, pyfunc_cli):
+def test_an_mlmodel_file_stands_for_its_directory(add_model, tmp_path, pyfunc_cli, add_recording_server):
     mlmodel = add_model / "MLmodel"
     by_dir = pyfunc_cli("info", "-m", str(add_model)).output
     by_file = pyfunc_cli("info", "-m", str(mlmodel))
@@ -98,8 +82,7 @@ def test_an_mlmodel_file_stands_for_its_directory(add_model, tmp_path, pyfunc_pl
     assert prepared.stdout == f"environment ready (local): {sys.executable}\n"
     assert load_model(mlmodel).path == add_model.resolve()
 
-    recorder = RecordingServer()
-    pyfunc_plugins.add_plugin(recorder, name="recorder")
+    recorder = add_recording_server()
     served = pyfunc_cli("serve", "-m", str(mlmodel), "--server", "recorder")
     assert served.exit_code == 0, served.output
     (options,) = recorder.seen
@@ -109,9 +92,10 @@ def test_an_mlmodel_file_stands_for_its_directory(add_model, tmp_path, pyfunc_pl
 # -- 3: serve checks the model before the server starts ---------------------------------
 
 
-def test_serve_checks_the_model_and_its_flavor_before_handing_over(tmp_path, pyfunc_plugins, pyfunc_cli):
-    recorder = RecordingServer()
-    pyfunc_plugins.add_plugin(recorder, name="recorder")
+def test_serve_checks_the_model_and_its_flavor_before_handing_over(
+    tmp_path, pyfunc_cli, add_recording_server
+):
+    recorder = add_recording_server()
     missing = one_error_line(pyfunc_cli("serve", "-m", str(tmp_path / "nope"), "--server", "recorder"))
     assert missing == f"Error: Model path '{tmp_path / 'nope'}' does not exist"
     unknown = write_mlmodel(tmp_path / "xgb", "mlflow.catboost")
