@@ -112,6 +112,7 @@ class Metrics:
             registry = CollectorRegistry()
             MultiProcessCollector(registry)
             return generate_latest(registry)
+        assert self.registry is not None  # made whenever multiprocess mode is off
         return generate_latest(self.registry)
 
 

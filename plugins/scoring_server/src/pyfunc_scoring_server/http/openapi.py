@@ -12,7 +12,7 @@ builder of this module (``Route.doc``); path parameters come from the route's te
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
 
 from pyfunc_scoring_server import __version__
 from pyfunc_scoring_server.protocols.v2 import tensor_metadata
@@ -20,6 +20,7 @@ from pyfunc_scoring_server.protocols.v2_codec import DATATYPES
 from pyfunc_scoring_server.scoring.context import ServingContext
 
 if TYPE_CHECKING:
+    from pyfunc_core.schema import ColSpec, TensorSpec
     from pyfunc_scoring_server.http.routes import Route
 
 #: An operation builder: the OpenAPI operation of a route for this model, None to leave it out.
@@ -149,11 +150,12 @@ def invocations_schema(ctx: ServingContext) -> dict[str, Any]:
             _format("inputs", {}),
         ]  # fmt: skip
     elif schema.is_tensor_spec:
+        specs = cast("list[TensorSpec]", schema.inputs)
         if schema.has_input_names:
-            tensors = {s.name: _nested(_dtype_json(s.dtype), s.shape) for s in schema.inputs}
+            tensors = {s.name: _nested(_dtype_json(s.dtype), s.shape) for s in specs}
             value: dict[str, Any] = {"type": "object", "properties": tensors, "required": list(tensors),
                                      "additionalProperties": False}  # fmt: skip
-            rows = {s.name: _nested(_dtype_json(s.dtype), s.shape[1:]) for s in schema.inputs}
+            rows = {s.name: _nested(_dtype_json(s.dtype), s.shape[1:]) for s in specs}
             row: dict[str, Any] = {"type": "object", "properties": rows, "required": list(rows),
                                    "additionalProperties": False}  # fmt: skip
             formats = [
@@ -161,15 +163,16 @@ def invocations_schema(ctx: ServingContext) -> dict[str, Any]:
                 _format("instances", {"type": "array", "items": row, "minItems": 1}),
             ]
         else:
-            spec = schema.inputs[0]
+            spec = specs[0]
             value = _nested(_dtype_json(spec.dtype), spec.shape)
             formats = [_format("inputs", value), _format("instances", value)]
     elif schema.has_composite() and schema.has_input_names:
         return {"oneOf": [_llm_request(schema)]}
     else:
+        columns_specs = cast("list[ColSpec]", schema.inputs)
         props = {}
-        for i, spec in enumerate(schema.inputs):
-            props[str(spec.name if spec.name is not None else i)] = _type_json(spec.type)
+        for i, column in enumerate(columns_specs):
+            props[str(column.name if column.name is not None else i)] = _type_json(column.type)
         required = [str(n) for n in schema.required_input_names()]
         names = list(props)
         columns: dict[str, Any] = {"type": "array", "items": {"type": "string", "enum": names}}
@@ -185,7 +188,7 @@ def invocations_schema(ctx: ServingContext) -> dict[str, Any]:
         }
         # records name every required column (an optional one missing from some records
         # would be a missing value, which only some column types have)
-        record = {n: _column_json(s) for n, s in zip(names, schema.inputs) if s.required}
+        record = {n: _column_json(s) for n, s in zip(names, columns_specs) if s.required}
         records = {
             "type": "array",
             "items": {
@@ -198,9 +201,9 @@ def invocations_schema(ctx: ServingContext) -> dict[str, Any]:
         }
         formats = [_format("dataframe_split", split), _format("dataframe_records", records)]
     if ctx.params_schema is not None:
-        params = {"type": "object", "properties": {}}
+        params: dict[str, Any] = {"type": "object", "properties": {}}
         for p in ctx.params_schema.params:
-            item = dict(_JSON_TYPES[p.type.value])
+            item: dict[str, Any] = dict(_JSON_TYPES[p.type.value])
             if p.shape is not None:
                 item = {"type": "array", "items": item}
             if p.default is not None:

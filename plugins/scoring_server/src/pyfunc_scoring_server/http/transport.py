@@ -89,6 +89,8 @@ class _Parser(HTTPRequestParser):
 
 
 class _OneSendTask(WSGITask):
+    wrote_header: bool  # waitress.task.Task's flag: the status line and headers are out
+
     def get_environment(self) -> dict[str, Any]:
         if self.environ is None:
             environ = super().get_environment()

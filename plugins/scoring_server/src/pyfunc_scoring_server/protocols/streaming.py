@@ -170,7 +170,8 @@ class ChunkStream:
 
     def _pieces(self) -> Iterator[bytes]:
         yield from self._prologue
-        kind, value = self._first or ("end", None)
+        first: tuple[str, Any] = self._first or ("end", None)
+        kind, value = first
         while kind == "chunk":
             self.count += 1
             yield self._encode(value)

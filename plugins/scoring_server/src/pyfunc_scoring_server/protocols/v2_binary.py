@@ -51,7 +51,7 @@ def decode_raw(label: str, datatype: str, numpy_dtype: str, shape: list[int], ra
 
     count = prod(shape)
     if datatype == "BYTES":
-        values = unpack_bytes(raw, count, label)
+        values: list[Any] = unpack_bytes(raw, count, label)
         if content_type not in ("base64", "bytes"):
             try:
                 values = [v.decode("utf-8") for v in values]

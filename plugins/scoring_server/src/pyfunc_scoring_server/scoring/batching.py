@@ -293,7 +293,8 @@ class BatchRunner:
                 self._run(batch)
                 self._durations.append(perf_counter() - started)
             self._running, self._since = False, 0.0
-            first = job = batch = None  # nothing of the last batch stays alive while idle
+            first = job = None  # nothing of the last batch stays alive while idle
+            batch = []
 
     def _run(self, batch: list[_Job]) -> None:
         if len(batch) == 1:  # the usual case below saturation: nothing to merge
