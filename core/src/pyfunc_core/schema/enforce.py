@@ -34,7 +34,7 @@ def enforce_schema(data: Any, schema: Schema) -> Any:
 def _enforce_request(data: dict[str, Any], schema: Schema) -> dict[str, Any]:
     """One request object (a chat or agent request): each declared field checked against its
     column type and the dict passed on as a dict, as MLflow's chat and agent models take it."""
-    specs: list[ColSpec] = schema.inputs  # type: ignore[assignment]
+    specs = schema.column_specs
     missing = [s.name for s in specs if s.required and data.get(s.name) is None]  # type: ignore[arg-type]
     if missing:
         raise InvalidInputError(f"Model is missing inputs {missing}.")
@@ -107,7 +107,7 @@ def _check_width(width: int, schema: Schema) -> None:
 def _enforce_columns(df: Any, schema: Schema) -> Any:
     if _conforms(df, schema):
         return df
-    specs: list[ColSpec] = schema.inputs  # type: ignore[assignment]
+    specs = schema.column_specs
     if schema.has_input_names:
         columns = list(df.columns)
         present = set(columns)
@@ -254,7 +254,7 @@ def _enforce_tensors(data: Any, schema: Schema) -> Any:
     import numpy as np
     import pandas as pd
 
-    specs: list[TensorSpec] = schema.inputs  # type: ignore[assignment]
+    specs = schema.tensor_specs
     if not schema.has_input_names:
         spec = specs[0]
         if isinstance(data, dict):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, Sequence, Union
+from typing import Any, Sequence, Union, cast
 
 from pyfunc_core.schema.composite import is_composite, type_from_dict, type_to_dict
 
@@ -128,6 +128,16 @@ class Schema:
     @property
     def is_tensor_spec(self) -> bool:
         return isinstance(self.inputs[0], TensorSpec)
+
+    @property
+    def column_specs(self) -> list[ColSpec]:
+        """``inputs`` of a column schema, typed as such (check ``is_tensor_spec`` first)."""
+        return cast("list[ColSpec]", self.inputs)
+
+    @property
+    def tensor_specs(self) -> list[TensorSpec]:
+        """``inputs`` of a tensor schema, typed as such (check ``is_tensor_spec`` first)."""
+        return cast("list[TensorSpec]", self.inputs)
 
     @property
     def has_input_names(self) -> bool:

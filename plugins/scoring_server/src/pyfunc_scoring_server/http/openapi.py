@@ -12,7 +12,7 @@ builder of this module (``Route.doc``); path parameters come from the route's te
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, Sequence, cast
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from pyfunc_scoring_server import __version__
 from pyfunc_scoring_server.protocols.v2 import tensor_metadata
@@ -20,7 +20,6 @@ from pyfunc_scoring_server.protocols.v2_codec import DATATYPES
 from pyfunc_scoring_server.scoring.context import ServingContext
 
 if TYPE_CHECKING:
-    from pyfunc_core.schema import ColSpec, TensorSpec
     from pyfunc_scoring_server.http.routes import Route
 
 #: An operation builder: the OpenAPI operation of a route for this model, None to leave it out.
@@ -150,7 +149,7 @@ def invocations_schema(ctx: ServingContext) -> dict[str, Any]:
             _format("inputs", {}),
         ]  # fmt: skip
     elif schema.is_tensor_spec:
-        specs = cast("list[TensorSpec]", schema.inputs)
+        specs = schema.tensor_specs
         if schema.has_input_names:
             tensors = {s.name: _nested(_dtype_json(s.dtype), s.shape) for s in specs}
             value: dict[str, Any] = {"type": "object", "properties": tensors, "required": list(tensors),
@@ -169,7 +168,7 @@ def invocations_schema(ctx: ServingContext) -> dict[str, Any]:
     elif schema.has_composite() and schema.has_input_names:
         return {"oneOf": [_llm_request(schema)]}
     else:
-        columns_specs = cast("list[ColSpec]", schema.inputs)
+        columns_specs = schema.column_specs
         props = {}
         for i, column in enumerate(columns_specs):
             props[str(column.name if column.name is not None else i)] = _type_json(column.type)
