@@ -1,8 +1,8 @@
 """The pytest side of the booster flavors' parity tests with MLflow (lightgbm, xgboost).
 
 A flavor's ``tests/conftest.py`` defines a session fixture ``mlflow_side`` returning an
-:class:`MlflowSide` and imports the fixtures ``data``, ``mlflow_python``, ``mlflow_models`` and
-``mlflow_load`` from here; its ``test_mlflow.py`` keeps its own cases and calls the checks
+:class:`MlflowSide` and imports the fixtures ``data``, ``models``, ``mlflow_python``,
+``mlflow_models`` and ``mlflow_load`` from here; its ``test_mlflow.py`` keeps its own cases and calls the checks
 :func:`check_predicts_like_mlflow`, :func:`check_loads_in_mlflow` and :func:`check_served`.
 MLflow runs in a cached virtualenv with the host's versions of the libraries whose files cross
 over (:func:`repo_testing.cached_venv`); its script is ``tests/mlflow_side/mlflow_side.py``
@@ -39,10 +39,14 @@ class Data:
 
 class MlflowSide:
     """MLflow's side for ``flavor``: its virtualenv (MLflow and the host's ``matched``
-    distributions), the models its ``script`` saves, and loading our directories with it."""
+    distributions), the models its ``script`` saves, and loading our directories with it.
+    ``models(seed)`` builds our side's models (the ``models`` fixture)."""
 
-    def __init__(self, flavor: str, script: Path, matched: Sequence[str], seed: int) -> None:
+    def __init__(
+        self, flavor: str, script: Path, matched: Sequence[str], seed: int, models: Callable[[int], Any]
+    ) -> None:
         self.flavor, self.script, self.seed, self.matched = flavor, script, seed, matched
+        self.build_models = models
 
     @property
     def pins(self) -> list[str]:
@@ -93,6 +97,11 @@ class MlflowSide:
 @pytest.fixture(scope="session")
 def data(mlflow_side: MlflowSide) -> Data:
     return Data(mlflow_side.seed)
+
+
+@pytest.fixture(scope="session")
+def models(mlflow_side: MlflowSide) -> Any:
+    return mlflow_side.build_models(mlflow_side.seed)
 
 
 @pytest.fixture(scope="session")

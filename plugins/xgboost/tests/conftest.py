@@ -1,7 +1,4 @@
-"""Fixed data and models, and MLflow's side (``dev/mlflow_parity.py``): a cached virtualenv
-with mlflow-skinny and the host's xgboost (never beside our code) that writes model directories
-and loads ours. The fixtures ``data``, ``mlflow_python``, ``mlflow_models`` and ``mlflow_load``
-come from ``mlflow_parity``, configured by ``mlflow_side`` below."""
+"""Our xgboost models and MLflow's side of the parity tests (``dev/mlflow_parity.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mlflow_parity import Data, MlflowSide, data, mlflow_load, mlflow_models, mlflow_python  # noqa: F401
+from mlflow_parity import Data, MlflowSide, data, mlflow_load, mlflow_models, mlflow_python, models  # noqa: F401
 
 FLAVOR = "xgboost"
 SEED = 3
@@ -33,9 +30,5 @@ class Models:
 
 @pytest.fixture(scope="session")
 def mlflow_side() -> MlflowSide:
-    return MlflowSide(FLAVOR, Path(__file__).parent / "mlflow_side" / "mlflow_side.py", MATCHED, seed=SEED)
-
-
-@pytest.fixture(scope="session")
-def models(mlflow_side: MlflowSide) -> Models:
-    return Models(mlflow_side.seed)
+    script = Path(__file__).parent / "mlflow_side" / "mlflow_side.py"
+    return MlflowSide(FLAVOR, script, MATCHED, seed=SEED, models=Models)
