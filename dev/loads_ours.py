@@ -29,9 +29,12 @@ def shipped_module(folder: Path, name: str, source: str) -> Iterator[ModuleType]
         sys.path.remove(str(folder))
 
 
-def load_ours_with_mlflow(python: Path, script: Path, root: Path, timeout: float) -> dict[str, Any]:
-    """Run ``script ROOT`` with MLflow's ``python`` (nothing of ours on its path but ``dev/``)
-    and return the ``ROOT/results.json`` it writes."""
+def load_ours_with_mlflow(
+    python: Path, script: Path, root: Path, cases: dict[str, Any], timeout: float
+) -> dict[str, Any]:
+    """Write ``cases`` to ``ROOT/cases.json``, run ``script ROOT`` with MLflow's ``python``
+    (nothing of ours on its path but ``dev/``) and return the ``ROOT/results.json`` it writes."""
+    (root / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
     env.update(PYTHONWARNINGS="ignore", PYTHONPATH=str(DEV))
     run_checked([str(python), str(script), str(root)], timeout, "loading with MLflow", env=env)

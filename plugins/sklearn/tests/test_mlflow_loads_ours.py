@@ -147,8 +147,7 @@ def loaded_by_mlflow(
         predict_fn = kwargs.get("pyfunc_predict_fn", "predict")
         cases[name] = {"input": encode(test_input), "predict_fn": predict_fn}
         ours[name] = {"input": test_input, "native": getattr(estimator, predict_fn)(test_input)}
-    (root / "cases.json").write_text(json.dumps(cases), encoding="utf-8")
-    results = load_ours_with_mlflow(mlflow_python, LOAD_OURS, root, SCRIPT_TIMEOUT)
+    results = load_ours_with_mlflow(mlflow_python, LOAD_OURS, root, cases, SCRIPT_TIMEOUT)
     return {"root": root, "ours": ours, **results}
 
 

@@ -106,8 +106,7 @@ def loaded_by_mlflow(
             shutil.copytree(path, root / name)
         native = [loader for case, loader in NATIVE if case == name]
         spec[name] = {"input": encode(model_input), "native": native}
-    (root / "cases.json").write_text(json.dumps(spec), encoding="utf-8")
-    results = load_ours_with_mlflow(mlflow_python, LOAD_OURS, root, SCRIPT_TIMEOUT)
+    results = load_ours_with_mlflow(mlflow_python, LOAD_OURS, root, spec, SCRIPT_TIMEOUT)
     inputs = {name: model_input for name, (_, model_input) in cases.items()}
     return {"root": root, "inputs": inputs, **results}
 
