@@ -257,50 +257,6 @@ def test_a_batch_runner_counts_a_request_larger_than_a_batch_as_one_batch() -> N
     runner.stop()
 
 
-def test_an_idle_batch_runner_runs_a_short_predict_on_the_callers_thread_one_at_a_time() -> None:
-    threads: list[str] = []
-    active, most = [0], [0]
-    release = threading.Event()
-    release.set()
-
-    def predict(data: Any, params: Any) -> Any:
-        active[0] += 1
-        most[0] = max(most[0], active[0])
-        threads.append(threading.current_thread().name)
-        release.wait(10)
-        active[0] -= 1
-        return data
-
-    runner = BatchRunner(predict, 8, 0.0, inline_below=5.0)
-    assert runner.submit([0], None, 1).wait(10)  # nothing timed yet: through the batcher
-    slot = runner.submit([1], None, 1)  # idle, and predicts are short: on this thread
-    assert slot.wait(0) and slot.value == [1]
-    assert threads == ["batcher", threading.current_thread().name]
-    release.clear()
-    results: dict[int, Any] = {}
-
-    def call(k: int) -> None:
-        done = runner.submit([k], None, 1)
-        assert done.wait(10)
-        results[k] = done.value
-
-    callers = [threading.Thread(target=call, args=(k,)) for k in (2, 3, 4)]
-    for caller in callers:
-        caller.start()
-    time.sleep(0.2)  # one predict holds the runner; the others queue behind it
-    release.set()
-    for caller in callers:
-        caller.join(10)
-    assert results == {2: [2], 3: [3], 4: [4]} and len(threads) == 5
-    assert most[0] == 1  # never two predicts at once on one worker
-    runner.stop()
-    never = BatchRunner(predict, 8, 0.0)  # inline_below 0: always the batcher thread
-    threads.clear()
-    assert never.submit([0], None, 1).wait(10) and never.submit([1], None, 1).wait(10)
-    assert threads == ["batcher", "batcher"]
-    never.stop()
-
-
 def test_a_slot_is_vacant_until_its_worker_accepts_and_the_gate_holds_first_workers() -> None:
     balance = ConnectionBalance(2)
     a, b = balance.take(), balance.take()

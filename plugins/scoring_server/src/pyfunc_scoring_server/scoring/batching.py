@@ -180,14 +180,7 @@ class DirectRunner:
 
 
 class BatchRunner:
-    """One thread that merges queued requests into batched ``predict`` calls.
-
-    One predict runs at a time (``_predicting``). When nothing is queued or running, a request
-    whose typical predict is short (at most ``inline_below`` seconds) runs it on its own
-    thread instead of handing it to the batcher and back: two thread hand-offs saved on every
-    request below saturation. Such a predict cannot be abandoned at the deadline, which is why
-    only short ones run inline; requests arriving meanwhile queue and are merged as usual.
-    """
+    """One thread that merges queued requests into batched ``predict`` calls."""
 
     def __init__(
         self,
@@ -195,14 +188,11 @@ class BatchRunner:
         max_rows: int,
         max_wait: float,
         on_batch: Callable[[int, int], None] | None = None,
-        inline_below: float = 0.0,
     ):
         self._predict = predict
         self._max_rows = max_rows
         self._max_wait = max_wait
         self._on_batch = on_batch
-        self._inline_below = inline_below
-        self._predicting = threading.Lock()
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._arriving = 0
         self._queued_rows = 0  # rows submitted, not yet taken into a batch nor abandoned
@@ -226,15 +216,6 @@ class BatchRunner:
 
     def submit(self, data: Any, params: Any, rows: int, deadline: float = _NO_DEADLINE) -> Slot:
         job = _Job(data, params, rows, deadline)
-        if self._inline_below > 0 and self._predicting.acquire(blocking=False):
-            try:
-                typical = _median(self._durations)
-                if self._queue.empty() and typical is not None and typical <= self._inline_below:
-                    job.slot.state = _TAKEN
-                    self._run_timed([job], rows)
-                    return job.slot
-            finally:
-                self._predicting.release()
         with self._lock:
             self._queued_rows += rows
             self._queued_jobs += 1
@@ -281,55 +262,44 @@ class BatchRunner:
             carry = None
             if first is None:
                 return
-            with self._predicting:  # gathered once no predict runs: what queued meanwhile joins
-                carry = self._gather(first)
-            first = None  # nothing of the last batch stays alive while idle
-
-    def _gather(self, first: _Job) -> _Job | None:
-        """Merge ``first`` with what is queued (waiting up to ``max_wait``) and run the batch;
-        returns a job that did not fit, to start the next batch with."""
-        carry: _Job | None = None
-        batch, rows = [first], first.rows
-        deadline = time.monotonic() + self._max_wait
-        while rows < self._max_rows:
-            try:
-                job = self._queue.get_nowait()
-            except queue.Empty:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._arriving <= 0:
-                    break
+            batch, rows = [first], first.rows
+            deadline = time.monotonic() + self._max_wait
+            while rows < self._max_rows:
                 try:
-                    job = self._queue.get(timeout=min(remaining, 0.0005))
+                    job = self._queue.get_nowait()
                 except queue.Empty:
-                    continue
-            if job is None:
-                self._queue.put(None)
-                break
-            if rows + job.rows > self._max_rows:
-                carry = job
-                break
-            batch.append(job)
-            rows += job.rows
-        with self._lock:
-            live = [j for j in batch if j.slot.state != _ABANDONED]
-            for j in live:
-                j.slot.state = _TAKEN
-            self._queued_rows -= sum(j.rows for j in live)
-            self._queued_jobs -= len(live)
-        self._run_timed(live, rows)
-        return carry
-
-    def _run_timed(self, batch: list[_Job], rows: int) -> None:
-        """Run ``batch`` as the one running predict (the caller holds ``_predicting``): timed,
-        counted, and seen by :meth:`estimate` and :meth:`busy_for` while it runs."""
-        self._running = True
-        if self._on_batch is not None:
-            self._on_batch(rows, self._queue.qsize())
-        started = self._since = perf_counter()
-        if batch:
-            self._run(batch)
-            self._durations.append(perf_counter() - started)
-        self._running, self._since = False, 0.0
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0 or self._arriving <= 0:
+                        break
+                    try:
+                        job = self._queue.get(timeout=min(remaining, 0.0005))
+                    except queue.Empty:
+                        continue
+                if job is None:
+                    self._queue.put(None)
+                    break
+                if rows + job.rows > self._max_rows:
+                    carry = job
+                    break
+                batch.append(job)
+                rows += job.rows
+            with self._lock:
+                live = [j for j in batch if j.slot.state != _ABANDONED]
+                for j in live:
+                    j.slot.state = _TAKEN
+                self._queued_rows -= sum(j.rows for j in live)
+                self._queued_jobs -= len(live)
+                self._running = True
+            batch = live
+            if self._on_batch is not None:
+                self._on_batch(rows, self._queue.qsize())
+            started = self._since = perf_counter()
+            if batch:
+                self._run(batch)
+                self._durations.append(perf_counter() - started)
+            self._running, self._since = False, 0.0
+            first = job = None  # nothing of the last batch stays alive while idle
+            batch = []
 
     def _run(self, batch: list[_Job]) -> None:
         if len(batch) == 1:  # the usual case below saturation: nothing to merge

@@ -31,11 +31,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger("pyfunc_scoring_server")
 R = TypeVar("R")
 
-#: A batching worker idle when a request comes runs its predict on the request's thread when
-#: the typical predict takes at most this long (and a tenth of ``--timeout``): such a predict
-#: cannot be abandoned at the deadline, so longer ones go through the batcher thread.
-INLINE_PREDICT_SECONDS = 0.05
-
 MODEL_ERROR = (
     "Encountered an unexpected error while evaluating the model. Verify that the input is "
     "compatible with the model for inference."
@@ -93,11 +88,7 @@ class ServingContext:
         rows = options.batch_max_size or 0
         if rows > 0:
             self.runner: DirectRunner | BatchRunner = BatchRunner(
-                predict,
-                rows,
-                options.batch_max_wait_ms / 1000.0,
-                metrics.observe_batch,
-                inline_below=min(INLINE_PREDICT_SECONDS, options.timeout / 10),
+                predict, rows, options.batch_max_wait_ms / 1000.0, metrics.observe_batch
             )
         else:
             self.runner = DirectRunner(predict, options.threads, metrics.queue_depth.set)
