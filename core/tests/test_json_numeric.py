@@ -64,6 +64,14 @@ def test_same_frame_as_the_general_path(codecs, monkeypatch, schema, kind, extra
     general = _general(codecs, body, schema, monkeypatch)
     pd.testing.assert_frame_equal(fast.data, general.data)
     assert fast.params == general.params == extra.get("params")
+    assert fast.data.columns is schema.input_index()  # enforcement knows it without comparing
+
+
+def test_columns_other_than_the_schemas_keep_their_own_labels():
+    body = _body(_rows(), columns=list(reversed(COLUMNS)))
+    request = decode_numeric_split(body, "float64", DOUBLES)
+    assert request is not None and list(request.data.columns) == list(reversed(COLUMNS))
+    assert request.data.columns is not DOUBLES.input_index()
 
 
 def _with(rows: list, r: int, c: int, value: object) -> list:

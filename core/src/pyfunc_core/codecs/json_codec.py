@@ -78,7 +78,7 @@ class JsonCodec(Codec):
         # Small bodies (the hot path) skip the numeric path's checks altogether.
         if isinstance(body, bytes) and len(body) >= json_numeric.MIN_BODY:
             dtype = _uniform_numeric_dtype(schema)
-            numeric = json_numeric.decode_numeric_split(body, dtype) if dtype is not None else None
+            numeric = json_numeric.decode_numeric_split(body, dtype, schema) if dtype is not None else None
             if numeric is not None:
                 return numeric
         # JSON booleans can only be where the literals are: most bodies skip looking for them

@@ -15,9 +15,12 @@ decoder handles it (and words its error) exactly as before.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pyfunc_core.codecs.base import ModelRequest
+
+if TYPE_CHECKING:
+    from pyfunc_core.schema.types import Schema
 
 #: Smaller bodies parse as fast with orjson, whose Python objects are few anyway.
 MIN_BODY = 64 * 1024
@@ -25,25 +28,31 @@ MIN_BODY = 64 * 1024
 _BUFFER_TYPES = {"float64": "d", "int64": "i"}
 
 
-def decode_numeric_split(body: bytes, dtype: Any) -> ModelRequest | None:
-    """``body`` as a DataFrame over one ``dtype`` block, or None to take the general path."""
+def decode_numeric_split(body: bytes, dtype: Any, schema: Schema | None = None) -> ModelRequest | None:
+    """``body`` as a DataFrame over one ``dtype`` block, or None to take the general path.
+
+    When the body's columns are ``schema``'s, in order, the frame is labelled with the schema's
+    own Index, so that enforcement recognises it without comparing labels."""
     buffer_type = _BUFFER_TYPES.get(str(dtype))
-    # (escaped characters would make the bracket count below ambiguous)
-    if buffer_type is None or len(body) < MIN_BODY or b"\\u" in body:
+    # Escaped characters would make the bracket count below ambiguous. (A one-byte needle:
+    # ``in`` is a memchr then, 0.1 ms on a 4 MB body where b"\\u" took 3 ms.)
+    if buffer_type is None or len(body) < MIN_BODY or b"\\" in body:
         return None
     try:
         import simdjson
     except ImportError:
         return None
     try:
-        return _decode(simdjson.Parser(), body, buffer_type, dtype)
+        return _decode(simdjson.Parser(), body, buffer_type, dtype, schema)
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, RuntimeError):
         # not valid JSON (simdjson raises RuntimeError for too deep nesting or integers wider
         # than 64 bits), or not the plain shape this path takes: the general decoder answers
         return None
 
 
-def _decode(parser: Any, body: bytes, buffer_type: str, dtype: Any) -> ModelRequest | None:
+def _decode(
+    parser: Any, body: bytes, buffer_type: str, dtype: Any, schema: Schema | None
+) -> ModelRequest | None:
     import numpy as np
     import pandas as pd
 
@@ -80,5 +89,9 @@ def _decode(parser: Any, body: bytes, buffer_type: str, dtype: Any) -> ModelRequ
     brackets_elsewhere += 2 + sum(c.count("[") for c in columns)
     if body.count(b"[") != brackets_elsewhere + n_rows:
         return None
-    frame = pd.DataFrame(block.reshape(n_rows, n_cols), columns=_column_index(columns), copy=False)
+    if schema is not None and schema.has_input_names and columns == schema.input_names():
+        labels = schema.input_index()
+    else:
+        labels = _column_index(columns)
+    frame = pd.DataFrame(block.reshape(n_rows, n_cols), columns=labels, copy=False)
     return ModelRequest(frame, params)
