@@ -23,7 +23,8 @@ The waitress internals used here (hence ``waitress>=3,<4``), with the tests that
 ``complete``, ``has_body``, ``chunked_response``, ``content_length`` (one send:
 test_transport_sends_each_response_in_one_write; HEAD: test_hostile_clients);
 ``ErrorTask.execute`` and ``request.error`` (JSON refusals: test_hostile_clients' transport
-errors and 413); ``HTTPChannel.parser_class``/``task_class``/``error_task_class`` and the
+errors and 413); ``HTTPChannel.handle_close`` (unread input dropped before a refused
+connection closes: the same transport-error test); ``HTTPChannel.parser_class``/``task_class``/``error_task_class`` and the
 server's ``channel_class``; ``server.add_task``, ``task_dispatcher.queue``/``threads``
 (shedding at the door: test_overload's backlog test); ``server.readable``/``handle_accept``/
 ``active_channels`` and a channel's ``will_close``, ``close_when_flushed``, ``requests``,
@@ -139,6 +140,7 @@ class _JsonErrorTask(ErrorTask):
             hook(self.channel.addr, getattr(request, "command", None), getattr(request, "path", None), code,
                  len(body), rid)  # fmt: skip
         self.set_close_on_finish()
+        self.channel.pyfunc_refused = True
         self.content_length = len(body)
         # a HEAD answer has the headers only (the connection closes after it anyway)
         self.write(b"" if getattr(request, "command", None) == "HEAD" else body)
@@ -148,6 +150,30 @@ class _Channel(HTTPChannel):
     parser_class = _Parser
     task_class = _OneSendTask
     error_task_class = _JsonErrorTask
+    #: Set by the error task: the connection closes after a refusal, maybe with input unread.
+    pyfunc_refused = False
+
+    def handle_close(self) -> None:
+        if self.pyfunc_refused:
+            discard_pending_input(self.socket)
+        super().handle_close()
+
+
+def discard_pending_input(sock: socket.socket, limit: int = 16 * 1024 * 1024) -> int:
+    """Read and drop what the client has already sent (up to ``limit`` bytes, without
+    blocking). A socket closed with unread input makes the kernel send a reset, which can reach
+    the client before it has read the refusal (a 431 for a 300 kB header arrived as
+    "connection reset by peer")."""
+    dropped = 0
+    try:
+        while dropped < limit:
+            chunk = sock.recv(256 * 1024)
+            if not chunk:
+                break
+            dropped += len(chunk)
+    except OSError:  # BlockingIOError: nothing more has arrived
+        pass
+    return dropped
 
 
 def bind_socket(host: str, port: int, backlog: int = 2048) -> socket.socket:
