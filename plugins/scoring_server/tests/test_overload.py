@@ -138,7 +138,9 @@ def test_one_slow_request_does_not_make_every_request_look_slow(start_server: An
     """Shedding estimates from the typical (median) predict: after one request that ran past
     the timeout, a burst of fast ones on busy threads is served, not refused."""
     model, _ = sleeper
-    server = start_server(model, "--threads", "2", "--timeout", "1.5")
+    # one worker: the median is per worker, and with two a worker may have timed only the
+    # slow request and one fast one
+    server = start_server(model, "--workers", "1", "--threads", "2", "--timeout", "1.5")
     for k in range(5):
         assert server.post("/invocations", split_body([k], [0])).status_code == 200
     slow = server.post("/invocations", split_body([1], [0], params={"sleep": 2.5}))
