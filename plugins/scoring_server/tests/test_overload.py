@@ -91,7 +91,7 @@ def test_expired_requests_are_dropped_and_fresh_ones_served(start_server: Any, s
     right after them is served (once the two running predictions end) instead of waiting
     behind 18 abandoned ones."""
     model, record = sleeper
-    server = start_server(model, "--threads", "2", "--timeout", "2")
+    server = start_server(model, "--workers", "1", "--threads", "2", "--timeout", "2")
     record.write_text("")
     started = time.monotonic()
     responses = burst(server, 20, 2.5)
@@ -113,7 +113,7 @@ def test_expired_requests_are_dropped_and_fresh_ones_served(start_server: Any, s
 
 def test_a_backlog_longer_than_the_timeout_is_shed_with_503(start_server: Any, sleeper: Any) -> None:
     model, _ = sleeper
-    server = start_server(model, "--threads", "1", "--timeout", "2.5", "--name", "m")
+    server = start_server(model, "--workers", "1", "--threads", "1", "--timeout", "2.5", "--name", "m")
     for _ in range(2):  # the server learns how long a predict takes
         assert server.post("/invocations", split_body([1], [0], params={"sleep": 1.0})).status_code == 200
     started = time.monotonic()
