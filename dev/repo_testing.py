@@ -84,38 +84,31 @@ def matched_pins(*distributions: str) -> list[str]:
 
 def cached_venv(name: str, requirements: Sequence[str], *, check: str = "", timeout: float = 1200) -> Path:
     """The Python of a virtualenv holding ``requirements``, built once per machine under
-    :func:`shared_test_cache` (keyed by ``name``, the requirements and this Python's version),
-    with uv when it is installed, else venv and pip. ``check`` is code the venv must run."""
+    :func:`shared_test_cache` (keyed by ``name``, the requirements and this Python's version).
+    ``check`` is code the venv must run."""
     tag = f"{name}-py{sys.version_info[0]}{sys.version_info[1]}-{digest(*requirements)}"
 
     def make(dest: Path) -> None:
-        python = dest / "bin" / "python"
-        uv = _uv()
-        if uv:
-            run_checked([uv, "venv", "-q", "--python", sys.executable, str(dest)], 300, "uv venv")
-            install = [uv, "pip", "install", "-q", "--python", str(python), *requirements]
-        else:
-            run_checked([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
-            install = [
-                str(python),
-                "-m",
-                "pip",
-                "install",
-                "-q",
-                "--disable-pip-version-check",
-                *requirements,
-            ]
-        run_checked(install, timeout, f"installing {' '.join(requirements)}")
+        make_venv(dest, requirements, timeout=timeout)
         if check:
-            run_checked([str(python), "-c", check], 300, f"checking the {name} venv")
+            run_checked([str(dest / "bin" / "python"), "-c", check], 300, f"checking the {name} venv")
 
     return build_once(shared_test_cache() / tag, make) / "bin" / "python"
 
 
-def _uv() -> str | None:
-    try:
-        import uv
+def make_venv(dest: Path, requirements: Sequence[str], *, timeout: float, **kwargs: Any) -> None:
+    """A virtualenv at ``dest`` from this Python, holding ``requirements``: with uv when it is
+    installed (its files are links into uv's cache, shared with every other venv and with
+    ./.venv, which matters for TensorFlow-sized packages), else venv and pip. ``kwargs`` go
+    to ``subprocess.run`` (an ``env``, say)."""
+    from pyfunc_core.envs import find_uv
 
-        return uv.find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        return shutil.which("uv")
+    python = dest / "bin" / "python"
+    uv = find_uv()
+    if uv:
+        run_checked([uv, "venv", "-q", "--python", sys.executable, str(dest)], 300, "uv venv", **kwargs)
+        install = [uv, "pip", "install", "-q", "--python", str(python), *requirements]
+    else:
+        run_checked([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv", **kwargs)
+        install = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *requirements]
+    run_checked(install, timeout, f"installing {' '.join(requirements)}", **kwargs)

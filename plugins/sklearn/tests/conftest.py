@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from repo_testing import build_once, digest, run_checked, shared_test_cache
+from repo_testing import build_once, digest, make_venv, run_checked, shared_test_cache
 
 MLFLOW_REQUIREMENT = "mlflow-skinny==3.17.2"
 MLFLOW_MIN_PYTHON = (3, 10)
@@ -166,33 +166,11 @@ def _pins() -> list[str]:
     return [MLFLOW_REQUIREMENT, *(f"{name}=={metadata.version(name)}" for name in MATCHED_PACKAGES)]
 
 
-def _uv() -> str | None:
-    try:
-        import uv
-
-        return uv.find_uv_bin()
-    except (ImportError, FileNotFoundError):
-        return shutil.which("uv")
-
-
 def _make_venv(dest: Path) -> None:
-    python = dest / "bin" / "python"
-    uv = _uv()
-    if uv:
-        run_checked([uv, "venv", "-q", "--python", sys.executable, str(dest)], 300, "uv venv")
-        run_checked(
-            [uv, "pip", "install", "-q", "--python", str(python), *_pins()],
-            INSTALL_TIMEOUT,
-            "installing MLflow",
-        )
-    else:
-        run_checked([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
-        run_checked(
-            [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", *_pins()],
-            INSTALL_TIMEOUT,
-            "installing MLflow",
-        )
-    run_checked([str(python), "-c", "import mlflow.sklearn, mlflow.pyfunc"], 300, "importing MLflow")
+    make_venv(dest, _pins(), timeout=INSTALL_TIMEOUT)
+    run_checked(
+        [str(dest / "bin" / "python"), "-c", "import mlflow.sklearn, mlflow.pyfunc"], 300, "importing MLflow"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from pyfunc_core.testing import ServerProcess
-from repo_testing import build_once, digest, run_checked, shared_test_cache
+from repo_testing import build_once, digest, make_venv, run_checked, shared_test_cache
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -205,11 +205,11 @@ def _prune_older(final: Path) -> None:
 
 
 def _build_mlflow_venv(dest: Path) -> None:
-    # pip, not uv: pip's wheel cache already holds the TensorFlow wheel the host installed.
-    _run_clean([sys.executable, "-m", "venv", str(dest)], 300, "python -m venv")
+    # Through uv when it is installed: TensorFlow's gigabyte is then linked from the cache that
+    # ./.venv was installed from, not copied a second time.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME")}
+    make_venv(dest, _mlflow_pins(), timeout=INSTALL_TIMEOUT, env=env)
     python = str(dest / "bin" / "python")
-    pip = [python, "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    _run_clean([*pip, *_mlflow_pins()], INSTALL_TIMEOUT, "installing MLflow and TensorFlow")
     _run_clean([python, "-c", "import mlflow.tensorflow, mlflow.keras"], 300, "importing mlflow.tensorflow")
 
 
