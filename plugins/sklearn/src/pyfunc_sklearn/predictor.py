@@ -7,8 +7,9 @@ number of features itself, once, and hands scikit-learn a plain array whenever t
 the same thing: always for an estimator fitted on an array, and, for one fitted on named
 columns, through a shallow copy without ``feature_names_in_`` when no fitted sub-estimator
 looks at names. Pipelines (a ``ColumnTransformer`` selects columns by name) get a
-DataFrame, built from a plain 2-d array by position when that is what arrives. A random
-forest's array input skips joblib's per-tree dispatch (:mod:`pyfunc_sklearn.forest`).
+DataFrame, built from a plain 2-d array by position when that is what arrives. On array
+input, a random forest skips joblib's per-tree dispatch (:mod:`pyfunc_sklearn.forest`) and a
+linear model is its matrix product (:mod:`pyfunc_sklearn.linear`): the same answers.
 
 Besides ``predict_fn``, the predictor offers the estimator's other methods as named outputs
 (:data:`NAMED_OUTPUTS`, as MLServer's scikit-learn runtime does) through ``outputs()`` and
@@ -25,6 +26,7 @@ from typing import Any, Callable
 from pyfunc_core.errors import InvalidInputError, ModelLoadError
 from pyfunc_sklearn.constants import PREDICT_FUNCTIONS
 from pyfunc_sklearn.forest import forest_method
+from pyfunc_sklearn.linear import linear_method
 
 #: Estimator methods offered as named outputs, when the estimator has them.
 NAMED_OUTPUTS = ("predict", "predict_proba", "decision_function", "transform")
@@ -71,13 +73,10 @@ class SklearnPredictor:
             self._view = _nameless_view(estimator)
             if self._view is not None:
                 self._array_method = getattr(self._view, predict_fn)
-        # A forest's trees looped over directly: the same answers without joblib's dispatch.
         if self._name_index is None:
-            self._method = forest_method(estimator, predict_fn, self._method) or self._method
+            self._method = _direct(estimator, predict_fn, self._method)
         elif self._view is not None and self._array_method is not None:
-            self._array_method = (
-                forest_method(self._view, predict_fn, self._array_method) or self._array_method
-            )
+            self._array_method = _direct(self._view, predict_fn, self._array_method)
 
     def predict(self, data: Any, params: dict[str, Any] | None = None) -> Any:
         """Call the estimator's ``predict_fn`` on ``data``; ``params`` are not used."""
@@ -175,6 +174,14 @@ class SklearnPredictor:
 
     def __repr__(self) -> str:
         return f"SklearnPredictor({self._label})"
+
+
+def _direct(estimator: Any, predict_fn: str, method: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``method``, or the same computation without scikit-learn's per-call overhead (falling
+    back to ``method`` for input it does not take) when the estimator allows it."""
+    return (
+        forest_method(estimator, predict_fn, method) or linear_method(estimator, predict_fn, method) or method
+    )
 
 
 def _numeric_block(df: Any) -> Any:
