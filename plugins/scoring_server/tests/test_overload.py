@@ -241,7 +241,7 @@ def test_a_batch_runner_counts_a_request_larger_than_a_batch_as_one_batch() -> N
         release.wait(10)
         return data
 
-    runner = BatchRunner(predict, 8, 0.0)
+    runner = BatchRunner(predict, 8, 0.0, inline_seconds=0.0)  # every job queued, as under load
     release.set()
     assert runner.submit([0], None, 1).wait(10)  # one timed batch
     release.clear()

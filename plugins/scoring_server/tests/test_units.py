@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import threading
+import time
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -155,3 +157,79 @@ def test_access_log_escapes_forged_lines() -> None:
     log.close()
     assert len(stream.getvalue().splitlines()) == 1
     assert "/x\\nforged line" in stream.getvalue()
+
+
+def _timed_runner(predict: Any, **kwargs: Any) -> BatchRunner:
+    """A batch runner that has timed one (fast) call, so the inline path is open."""
+    kwargs.setdefault("inline_seconds", 0.05)  # generous: a loaded machine may stall a call
+    runner = BatchRunner(predict, max_rows=64, max_wait=0.0, **kwargs)
+    assert runner.submit(np.array([0.0]), None, 1).wait(10)
+    for _ in range(1000):  # bounded: until the batcher has recorded that call
+        if runner.predict_seconds is not None and runner.busy_for() == 0:
+            break
+        time.sleep(0.002)
+    return runner
+
+
+def test_an_idle_batch_runner_runs_a_short_call_in_the_callers_thread() -> None:
+    threads: list[int] = []
+
+    def predict(data: np.ndarray, params: object) -> np.ndarray:
+        threads.append(threading.get_ident())
+        if (data < 0).any():
+            raise ValueError("negative")
+        return data * 2
+
+    runner = _timed_runner(predict)
+    slot = runner.submit(np.array([1.0, 2.0]), None, 2)
+    assert slot.wait(0)  # answered before submit returned
+    assert np.array_equal(slot.value, [2.0, 4.0]) and threads[-1] == threading.get_ident()
+    failed = runner.submit(np.array([-1.0]), None, 1)
+    assert failed.wait(0) and isinstance(failed.error, ValueError)
+    assert threads[0] != threading.get_ident()  # the first, untimed call went to the batcher
+    runner.stop()
+
+
+def test_requests_arriving_during_an_inline_call_wait_for_it_and_are_merged() -> None:
+    inline_started, release = threading.Event(), threading.Event()
+    calls: list[int] = []
+    running, most = [0], [0]
+
+    def predict(data: np.ndarray, params: object) -> np.ndarray:
+        running[0] += 1
+        most[0] = max(most[0], running[0])
+        calls.append(len(data))
+        if data[0] == 100.0:
+            inline_started.set()
+            release.wait(10)
+        running[0] -= 1
+        return data + 1
+
+    runner = _timed_runner(predict)
+    calls.clear()
+    inline = threading.Thread(target=runner.submit, args=(np.array([100.0]), None, 1))
+    inline.start()
+    assert inline_started.wait(10)
+    queued = [runner.submit(np.array([float(k)]), None, 1) for k in range(3)]
+    time.sleep(0.05)
+    assert not any(slot.wait(0) for slot in queued)  # held while the inline call runs
+    release.set()
+    inline.join(10)
+    assert all(slot.wait(10) for slot in queued)
+    assert [slot.value.tolist() for slot in queued] == [[1.0], [2.0], [3.0]]
+    assert calls == [1, 3] and most[0] == 1  # one predict at a time; the three merged
+    runner.stop()
+
+
+def test_no_inline_call_when_the_typical_call_is_long() -> None:
+    threads: list[int] = []
+
+    def predict(data: np.ndarray, params: object) -> np.ndarray:
+        threads.append(threading.get_ident())
+        time.sleep(0.01)
+        return data
+
+    runner = _timed_runner(predict, inline_seconds=0.002)  # 10 ms calls: always the batcher
+    assert runner.submit(np.array([1.0]), None, 1).wait(10)
+    assert threading.get_ident() not in threads
+    runner.stop()
