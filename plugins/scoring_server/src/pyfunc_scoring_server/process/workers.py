@@ -77,6 +77,12 @@ def load_serving_model(options: ScoringOptions) -> LoadedModel:
     model = load_model(options.model_path)
     seconds = time.perf_counter() - started
     import_route_modules()
+    schema = model.metadata.get_input_schema()
+    if schema is not None and schema.has_input_names:
+        # The Index the codecs label frames with, built now: pandas keeps string labels in
+        # pyarrow's allocator, whose first use commits ~4 MB in the process that makes it, so
+        # made in each worker it costs every worker those pages, and made here they are shared.
+        schema.input_index()
     # The model and every imported module now live as long as the process: move them out of
     # the collector's generations, so the collections that large request bodies trigger
     # stop rescanning them (a 10,000-row JSON body parses ~30 % faster), and pages shared
@@ -93,12 +99,18 @@ def preload_if_fork_safe(options: ScoringOptions, flavor: Flavor) -> LoadedModel
 
 def import_route_modules() -> None:
     """What the routes import on first use, imported up front (once, before forking, when the
-    model is shared): pandas for the request codecs, werkzeug for the V2 router. The worker's
-    warm-up then finds them loaded, and so do the first requests."""
+    model is shared): pandas for the request codecs, werkzeug for the V2 router, the WSGI
+    application and its protocols. The worker's warm-up then finds them loaded, and so do the
+    first requests. (Not prometheus-client: it picks its multiprocess mode when imported.)"""
     import numpy  # noqa: F401
     import pandas  # noqa: F401
     import werkzeug.exceptions
     import werkzeug.routing  # noqa: F401
+
+    import pyfunc_core.codecs.encode  # noqa: F401
+    import pyfunc_scoring_server.http.app
+    import pyfunc_scoring_server.process.warmup
+    import pyfunc_scoring_server.scoring.context  # noqa: F401
 
 
 def run_worker(
