@@ -56,7 +56,7 @@ def forest_method(estimator: Any, predict_fn: str, fallback: Method) -> Method |
         return None
     n_features = getattr(estimator, "n_features_in_", None)
     methods = [getattr(tree, tree_method) for tree in trees]
-    classes = getattr(estimator, "classes_", None)
+    classes: Any = getattr(estimator, "classes_", None)
     labels = predict_fn == "predict" and kind == "classifier"
 
     def predict(data: Any) -> Any:
@@ -70,7 +70,7 @@ def forest_method(estimator: Any, predict_fn: str, fallback: Method) -> Method |
             X = np.ascontiguousarray(data, dtype=np.float32)
         if not np.isfinite(X).all():  # NaN, or a value beyond float32: scikit-learn decides
             return fallback(data)
-        total = None
+        total: Any = None
         for method in methods:
             part = method(X, check_input=False)
             if total is None:

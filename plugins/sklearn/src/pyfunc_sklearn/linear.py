@@ -52,7 +52,7 @@ def linear_method(estimator: Any, predict_fn: str, fallback: Method) -> Method |
     else:
         return None
     coef_t = coef.T if coef.ndim == 2 else coef
-    classes = getattr(estimator, "classes_", None)
+    classes: Any = getattr(estimator, "classes_", None)
 
     def predict(data: Any) -> Any:
         import numpy as np

@@ -107,10 +107,10 @@ def import_route_modules() -> None:
     import werkzeug.exceptions
     import werkzeug.routing  # noqa: F401
 
-    import pyfunc_core.codecs.encode  # noqa: F401
     import pyfunc_scoring_server.http.app
     import pyfunc_scoring_server.process.warmup
     import pyfunc_scoring_server.scoring.context  # noqa: F401
+    from pyfunc_core.codecs import predictions_to_json  # noqa: F401  (a lazy export: loads its module)
 
 
 def run_worker(
