@@ -233,3 +233,17 @@ def test_no_inline_call_when_the_typical_call_is_long() -> None:
     assert runner.submit(np.array([1.0]), None, 1).wait(10)
     assert threading.get_ident() not in threads
     runner.stop()
+
+
+def test_no_inline_call_when_a_wait_for_merging_was_asked_for() -> None:
+    threads: list[int] = []
+
+    def predict(data: np.ndarray, params: object) -> np.ndarray:
+        threads.append(threading.get_ident())
+        return data
+
+    runner = BatchRunner(predict, max_rows=64, max_wait=0.001, inline_seconds=0.05)
+    for _ in range(3):  # timed calls, then calls that would go inline without the wait
+        assert runner.submit(np.array([1.0]), None, 1).wait(10)
+    assert threading.get_ident() not in threads
+    runner.stop()

@@ -21,7 +21,8 @@ request fails by itself. It is the default runner for predictors that declare
 thread is what keeps a worker at one predict call at a time.
 
 A request that finds the batcher idle (nothing running, nothing queued), when the typical
-call is short (:data:`INLINE_SECONDS`), runs its predict in its own thread instead: the two
+call is short (:data:`INLINE_SECONDS`) and no wait for merging was asked for (``max_wait``
+0, the default), runs its predict in its own thread instead: the two
 thread hand-offs around a queued job cost ten times a 1-row linear model's predict (a third
 of such a request's CPU). It holds the batcher while it runs, so the worker still
 makes one predict call at a time and requests arriving meanwhile are merged after it. Such
@@ -237,7 +238,8 @@ class BatchRunner:
         with self._lock:
             typical = self._typical
             inline = (
-                not self._running
+                self._max_wait <= 0  # a wait above 0 asks for merging: never skip the batcher
+                and not self._running
                 and not self._queued_jobs
                 and rows <= self._max_rows
                 and typical is not None
