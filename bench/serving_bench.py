@@ -277,26 +277,14 @@ def bench_group(contenders: list[Contender], ctx, results: Results) -> None:
             server_procs.stop(c.running.proc)
 
 
-def time_predict(models_root: Path, model_names: list[str], X) -> dict[str, dict[int, float]]:
-    """Median wall time of ``estimator.predict`` in this process, on 1 row and on 10,000 rows."""
-    import statistics
-
-    import joblib
-
-    out: dict[str, dict[int, float]] = {}
-    for name in model_names:
-        est = joblib.load(models_root / "mlserver" / name / "model.joblib")
-        out[name] = {}
-        for n, repeats in ((1, 300), (10_000, 7)):
-            rows = X[:n]
-            est.predict(rows)
-            times = []
-            for _ in range(repeats):
-                t0 = time.perf_counter()
-                est.predict(rows)
-                times.append(time.perf_counter() - t0)
-            out[name][n] = statistics.median(times) * 1000
-    return out
+def estimator_predict(models_root: Path, model_names: list[str]) -> dict:
+    """The estimators' own predict times and answers, from a child process (see estimator_predict.py)."""
+    out = subprocess.run(
+        [sys.executable, str(Path(__file__).with_name("estimator_predict.py")), str(models_root),
+         str(models_root / "data.npz"), str(CHECK_ROWS), *model_names],
+        capture_output=True, text=True, check=True, timeout=600,
+    )  # fmt: skip
+    return json.loads(out.stdout)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,7 +310,10 @@ def main(argv: list[str] | None = None) -> int:
     pyfunc_cache = args.work / "pyfunc-cache"
     shutil.rmtree(pyfunc_cache, ignore_errors=True)
     results = Results()
-    results.predict_ms = time_predict(models_root, args.models, X)
+    estimators = estimator_predict(models_root, args.models)
+    results.predict_ms = {
+        m: {int(rows): ms for rows, ms in by_rows.items()} for m, by_rows in estimators["predict_ms"].items()
+    }
     for model in args.models:
         results.load_floor[model] = load_floor.measure(
             Path(sys.executable), models_root / "mlflow" / model, args.cold_starts
@@ -332,10 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[pyfunc] {args.pyfunc_bin} not found: skipped", flush=True)
         args.only.remove("pyfunc")
     for i, model in enumerate(args.models):
-        import joblib
-
-        expected = joblib.load(models_root / "mlserver" / model / "model.joblib").predict(check_rows)
-        check_data = (check_rows, expected)
+        check_data = (check_rows, estimators["expected"][model])
         mlflow_dir = models_root / "mlflow" / model
         mls_dir = models_root / "mlserver" / model
         group: list[Contender] = []

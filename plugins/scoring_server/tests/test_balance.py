@@ -26,3 +26,28 @@ def test_a_dead_workers_slot_never_holds_the_others_back() -> None:
     replacement = balance.take()
     assert replacement.index == b.index
     assert replacement.may_accept(0) and not a.may_accept(5)
+
+
+def test_a_balance_attached_by_its_descriptor_shares_the_slots() -> None:
+    # what a re-executed supervisor does (process/shed.py): map the same memory again
+    balance = ConnectionBalance(3)
+    a, b = balance.take(), balance.take()
+    assert a.may_accept(0) and b.may_accept(0)
+    again = ConnectionBalance.attach(balance.fd, 3, [a.index, b.index])
+    a.beat()
+    assert again.last_beat(again.slot(a.index)) == balance.last_beat(a) > 0.0
+    assert not again.slot(b.index).may_accept(2)  # it sees a's count of 0
+    asked: list[bool] = []
+
+    def give_up() -> bool:
+        asked.append(True)
+        return True
+
+    again.slot(a.index).wait_for_gate(give_up)
+    assert asked  # closed: it asked whether to give up
+    balance.open_gate()
+    asked.clear()
+    again.slot(a.index).wait_for_gate(give_up)
+    assert not asked  # opened through the other mapping: no wait at all
+    c = again.take()  # the free slot, not one in use
+    assert c.index not in (a.index, b.index)

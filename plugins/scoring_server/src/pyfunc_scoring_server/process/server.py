@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
-import shutil
 import signal
 import sys
-import tempfile
-from typing import TYPE_CHECKING
+
+TYPE_CHECKING = False  # not typing's (see .supervisor)
 
 if TYPE_CHECKING:
     import socket
@@ -59,10 +58,10 @@ def serve(options: ScoringOptions) -> int:
     try:
         return _serve_on(options, sock)
     finally:
-        _ignore_stop_signals()
+        ignore_stop_signals()
 
 
-def _ignore_stop_signals() -> None:
+def ignore_stop_signals() -> None:
     """Served and drained: a repeated SIGTERM from now on must not kill the exiting process.
 
     Python restores the default action of signals it handled while the interpreter shuts
@@ -76,7 +75,8 @@ def _ignore_stop_signals() -> None:
 def _serve_on(options: ScoringOptions, sock: socket.socket) -> int:
     from pyfunc_core.model import ModelDirectory, resolve_flavor
     from pyfunc_core.plugins import get_plugins
-    from pyfunc_scoring_server.process.workers import Supervisor, preload_if_fork_safe, run_worker
+    from pyfunc_scoring_server.process.supervisor import Supervisor
+    from pyfunc_scoring_server.process.workers import load_serving_model, run_worker
 
     flavor = resolve_flavor(ModelDirectory.open(options.model_path), get_plugins())
     options, why = options.with_workers(flavor)
@@ -87,6 +87,9 @@ def _serve_on(options: ScoringOptions, sock: socket.socket) -> int:
             return run_worker(options, sock)
         finally:
             sock.close()
+    import shutil
+    import tempfile
+
     from pyfunc_scoring_server.http.metrics import MULTIPROC_ENV
 
     own_dir = None
@@ -97,13 +100,15 @@ def _serve_on(options: ScoringOptions, sock: socket.socket) -> int:
         stopped: list[int] = []
         previous = {s: signal.signal(s, lambda signum, _f: stopped.append(signum)) for s in _STOP_SIGNALS}
         try:
-            preloaded = preload_if_fork_safe(options, flavor)
+            preloaded = load_serving_model(options) if flavor.fork_safe else None
         finally:
             for s, handler in previous.items():
                 signal.signal(s, handler)
         if stopped:  # asked to stop while loading: nothing was served yet
             return 0
-        return Supervisor(options, sock, preloaded).run()
+        supervisor = Supervisor(options, sock, preloaded)
+        supervisor.cleanup_dir = own_dir  # a supervisor that re-executes itself removes it
+        return supervisor.run()
     finally:
         if own_dir is not None:
             shutil.rmtree(own_dir, ignore_errors=True)

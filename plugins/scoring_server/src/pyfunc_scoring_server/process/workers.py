@@ -1,12 +1,9 @@
-"""Worker processes: one serving process, and the supervisor that forks N of them.
+"""A worker process: load the model (or take it loaded before forking), warm up, serve, drain.
 
-The supervisor binds the socket, forks the workers (each loads its own copy of the model
-unless it was loaded before forking, warms up every route and predicts once on the input
-example, and only then reports ready through a pipe and starts accepting), restarts a worker
-that dies after it was ready, kills and replaces a ready worker whose heartbeat stopped for
-``hung_after`` seconds, and on SIGTERM/SIGINT forwards SIGTERM to every worker and waits for
-them to drain. A worker drains on SIGTERM: it stops accepting, lets in-flight requests
-finish, and exits 0.
+A worker warms up every route and predicts once on the input example, and only then reports
+ready through a pipe and starts accepting. It drains on SIGTERM: it stops accepting, lets
+in-flight requests finish, and exits 0. The process that forks and watches the workers is
+in :mod:`.supervisor`.
 """
 
 from __future__ import annotations
@@ -16,46 +13,22 @@ import logging
 import os
 import signal
 import socket
-import sys
 import threading
 import time
 import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
-from pyfunc_core.errors import PyfuncError
-from pyfunc_scoring_server.process.balance import ConnectionBalance
-from pyfunc_scoring_server.process.file_pages import release_file_pages
+from pyfunc_scoring_server.process.supervisor import DRAIN_GRACE, hung_after
 
 if TYPE_CHECKING:
     from pyfunc_core.model import PyFuncModel
-    from pyfunc_core.registry import Flavor
     from pyfunc_scoring_server.options import ScoringOptions
     from pyfunc_scoring_server.process.balance import WorkerSlot
 
 logger = logging.getLogger("pyfunc_scoring_server")
 
-#: Extra seconds beyond --timeout that a draining worker may take before it is killed.
-DRAIN_GRACE = 10.0
-#: A worker that dies this many times within RESTART_WINDOW seconds stops the server.
-MAX_RESTARTS = 5
-RESTART_WINDOW = 60.0
-#: Seconds a ready worker may go without a heartbeat before it is killed and replaced; the
-#: default is max(120, 3 x --timeout). Its event loop beats unless the loop itself is stuck
-#: (native code holding the GIL) or a predict call has run that long.
-HUNG_AFTER_ENV = "PYFUNC_SCORING_SERVER_HUNG_SECONDS"
-_BEAT_EVERY = 0.5
-
-
-def hung_after(options: ScoringOptions) -> float:
-    """Heartbeat silence after which a worker counts as hung."""
-    given = os.environ.get(HUNG_AFTER_ENV)
-    if given:
-        try:
-            return max(float(given), 1.0)
-        except ValueError:
-            logger.warning("ignoring %s=%r: not a number of seconds", HUNG_AFTER_ENV, given)
-    return max(120.0, 3 * options.timeout)
+_BEAT_EVERY = 0.5  # seconds between a worker's heartbeats (see .supervisor)
 
 
 @dataclass
@@ -92,11 +65,6 @@ def load_serving_model(options: ScoringOptions) -> LoadedModel:
     return LoadedModel(model, seconds)
 
 
-def preload_if_fork_safe(options: ScoringOptions, flavor: Flavor) -> LoadedModel | None:
-    """Load the model before forking workers when its flavor allows sharing it."""
-    return load_serving_model(options) if flavor.fork_safe else None
-
-
 def import_route_modules() -> None:
     """What the routes import on first use, imported up front (once, before forking, when the
     model is shared): pandas for the request codecs, werkzeug for the V2 router, the WSGI
@@ -104,6 +72,8 @@ def import_route_modules() -> None:
     first requests. (Not prometheus-client: it picks its multiprocess mode when imported.)"""
     import numpy  # noqa: F401
     import pandas  # noqa: F401
+    import prometheus_client
+    import prometheus_client.multiprocess  # noqa: F401
     import werkzeug.exceptions
     import werkzeug.routing  # noqa: F401
 
@@ -227,181 +197,3 @@ def request_threads(options: ScoringOptions) -> int:
     if rows > 0:
         return max(options.threads, min(rows, 64))
     return options.threads
-
-
-class Supervisor:
-    """Forks ``options.workers`` workers on one pre-bound socket and keeps them running."""
-
-    def __init__(
-        self, options: ScoringOptions, sock: socket.socket, preloaded: LoadedModel | None = None
-    ) -> None:
-        self.options = options
-        self.sock = sock
-        self.preloaded = preloaded
-        self.workers: dict[int, int] = {}  # pid -> ready pipe read end (-1 once ready)
-        self.count = options.workers or 1  # settled by ScoringOptions.with_workers
-        self.balance = ConnectionBalance(self.count)
-        self.slots: dict[int, WorkerSlot] = {}  # pid -> its connection-balance slot
-        self.stopping = False
-        self.restarts: list[float] = []
-        self.ready_at: dict[int, float] = {}  # pid -> when it reported ready
-        self.announced_at = 0.0  # when every first worker was ready (0: not yet)
-        self.hung_after = hung_after(options)
-
-    def run(self) -> int:
-        signal.signal(signal.SIGTERM, self._on_signal)
-        signal.signal(signal.SIGINT, self._on_signal)
-        for _ in range(self.count):
-            self._spawn()
-        announced = False
-        failed = False
-        while not self.stopping:
-            if self._all_ready() and not announced:
-                announced = True
-                logger.info(
-                    "listening on http://%s:%d: model %r, %d workers ready",
-                    self.options.host, self.options.port, self.options.name, self.count,
-                )  # fmt: skip
-                self.balance.open_gate()
-                self.announced_at = time.monotonic()
-                release_file_pages()
-            self._kill_hung()
-            if self._reap_and_restart():
-                failed = True
-                break
-            time.sleep(0.05)
-        return self._shutdown(failed)
-
-    def _on_signal(self, signum: int, frame: object) -> None:
-        self.stopping = True
-
-    def _spawn(self) -> None:
-        read_fd, write_fd = os.pipe()
-        slot = self.balance.take()
-        pid = os.fork()
-        if pid == 0:  # the worker
-            os.close(read_fd)
-            for fd in self.workers.values():
-                if fd >= 0:
-                    os.close(fd)
-            code = 1
-            try:
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                code = run_worker(self.options, self.sock, write_fd, self.preloaded, slot)
-            except PyfuncError as exc:
-                print(f"Error: worker {os.getpid()}: {exc}", file=sys.stderr, flush=True)
-            except BaseException as exc:
-                logger.exception("worker %d crashed: %s", os.getpid(), exc)
-            finally:
-                logging.shutdown()
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        os.close(write_fd)
-        os.set_blocking(read_fd, False)
-        self.workers[pid] = read_fd
-        self.slots[pid] = slot
-
-    def _all_ready(self) -> bool:
-        ready = True
-        for pid, fd in list(self.workers.items()):
-            if fd < 0:
-                continue
-            try:
-                got = os.read(fd, 1)
-            except BlockingIOError:
-                ready = False
-                continue
-            if got:
-                os.close(fd)
-                self.workers[pid] = -1
-                self.ready_at[pid] = time.monotonic()
-            else:
-                ready = False
-        return ready
-
-    def _kill_hung(self) -> None:
-        """SIGKILL a ready worker whose heartbeat stopped; reaping then replaces it."""
-        if not self.announced_at:  # ready workers wait at the start gate without beating
-            return
-        now = time.monotonic()
-        for pid, since in list(self.ready_at.items()):
-            last = max(since, self.announced_at, self.balance.last_beat(self.slots[pid]))
-            if now - last > self.hung_after:
-                logger.error("worker %d is hung (no heartbeat for %.0fs); killing it", pid, now - last)
-                del self.ready_at[pid]
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-
-    def _reap_and_restart(self) -> bool:
-        """Reap dead workers; restart those that had been ready. True means give up."""
-        from pyfunc_scoring_server.http.metrics import mark_worker_dead
-
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return False
-            if pid == 0:
-                return False
-            fd = self.workers.pop(pid, None)
-            if fd is None:
-                continue
-            self.ready_at.pop(pid, None)
-            self.balance.release(self.slots.pop(pid))
-            mark_worker_dead(pid)
-            code = os.waitstatus_to_exitcode(status)
-            if fd >= 0:
-                try:
-                    became_ready = os.read(fd, 1) == b"1"
-                except BlockingIOError:
-                    became_ready = False
-                os.close(fd)
-                if not became_ready:
-                    logger.error("worker %d exited with code %d before it was ready", pid, code)
-                    return True
-            now = time.monotonic()
-            self.restarts = [t for t in self.restarts if now - t < RESTART_WINDOW] + [now]
-            if len(self.restarts) > MAX_RESTARTS:
-                logger.error(
-                    "workers keep dying (%d restarts in %.0fs); stopping", len(self.restarts), RESTART_WINDOW
-                )
-                return True
-            logger.warning("worker %d exited with code %d; starting a new one", pid, code)
-            self._spawn()
-
-    def _shutdown(self, failed: bool) -> int:
-        from pyfunc_scoring_server.http.metrics import mark_worker_dead
-
-        self.sock.close()
-        for pid in list(self.workers):
-            try:
-                os.kill(pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-        deadline = time.monotonic() + self.options.timeout + DRAIN_GRACE + 5.0
-        codes: list[int] = []
-        while self.workers and time.monotonic() < deadline:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                break
-            if pid == 0:
-                time.sleep(0.05)
-                continue
-            fd = self.workers.pop(pid, None)
-            if fd is not None and fd >= 0:
-                os.close(fd)
-            mark_worker_dead(pid)
-            codes.append(os.waitstatus_to_exitcode(status))
-        for pid in list(self.workers):
-            logger.error("worker %d did not stop in time; killing it", pid)
-            os.kill(pid, signal.SIGKILL)
-            os.waitpid(pid, 0)
-            codes.append(-9)
-        if failed:
-            return 1
-        return 0 if all(c == 0 for c in codes) else 1
