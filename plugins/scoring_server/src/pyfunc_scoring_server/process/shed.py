@@ -43,30 +43,63 @@ def reexec(supervisor: Supervisor) -> None:
     """Replace this process with a lean supervisor; returns only if that is off or failed."""
     if os.environ.get(REEXEC_ENV, "1") == "0" or not sys.executable:
         return
-    state = supervisor.handover()
-    state["path"] = sys.path
-    state["log_level"] = logger.level
     import tempfile
 
-    with tempfile.TemporaryFile() as f:
-        marshal.dump(state, f)
-        f.flush()
-        handed = os.dup(f.fileno())  # the file itself is already unlinked
+    # A stop signal taken by another thread of this process (a BLAS pool's: only this thread
+    # blocks them) would be lost with the old image; Python's C handler also writes its number
+    # to the wakeup pipe, which the new process reads.
+    wake_read, wake_write = os.pipe()
+    try:
+        state = supervisor.handover()
+        state["path"] = sys.path
+        state["log_level"] = logger.level
+        state["wakeup"] = wake_read
+        with tempfile.TemporaryFile() as f:
+            marshal.dump(state, f)
+            f.flush()
+            handed = os.dup(f.fileno())  # the file itself is already unlinked
+    except Exception as exc:  # e.g. options another plugin extended with something unpicklable
+        logger.warning("the supervisor keeps the model: its state cannot be handed over (%s)", exc)
+        os.close(wake_read)
+        os.close(wake_write)
+        return
     os.lseek(handed, 0, os.SEEK_SET)
-    for fd in (handed, state["sock"], state["balance"]):
+    for fd in (handed, state["sock"], state["balance"], wake_read):
         os.set_inheritable(fd, True)
+    os.set_blocking(wake_write, False)
     argv = [sys.executable, "-m", __name__, str(handed), *sys.argv[1:]]
+    previous_wakeup = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
     signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     for handler in logger.handlers:
         handler.flush()
     sys.stdout.flush()
     sys.stderr.flush()
+    failure = "a stop was asked first"
+    if not supervisor.stopping:
+        try:
+            os.execv(sys.executable, argv)
+        except OSError as exc:
+            failure = f"re-executing it failed ({exc})"
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+    signal.set_wakeup_fd(previous_wakeup)
+    for fd in (handed, wake_read, wake_write):
+        os.close(fd)
+    if not supervisor.stopping:
+        logger.warning("the supervisor keeps the model: %s", failure)
+
+
+def stop_asked_during_exec(wakeup: int) -> bool:
+    """Whether a stop signal reached the old image after the wakeup pipe was set."""
+    asked = b""
     try:
-        os.execv(sys.executable, argv)
-    except OSError as exc:
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-        os.close(handed)
-        logger.warning("the supervisor keeps the model: re-executing it failed (%s)", exc)
+        os.set_blocking(wakeup, False)
+        while chunk := os.read(wakeup, 512):
+            asked += chunk
+    except BlockingIOError:
+        pass
+    finally:
+        os.close(wakeup)
+    return any(signum in asked for signum in STOP_SIGNALS)
 
 
 def resume(state: dict[str, Any]) -> int:
@@ -77,6 +110,7 @@ def resume(state: dict[str, Any]) -> int:
     configure_logging()
     logger.setLevel(state["log_level"])
     supervisor = Supervisor.taken_over(state)
+    supervisor.stopping = stop_asked_during_exec(state["wakeup"])
     logger.debug("supervisor %d re-executed without the model", os.getpid())
     try:
         return supervisor.run()
