@@ -144,8 +144,10 @@ class Supervisor:
             signal.signal(signal.SIGTERM, signal.SIG_DFL)
             signal.signal(signal.SIGINT, signal.SIG_DFL)
             from pyfunc_core.errors import PyfuncError
+            from pyfunc_scoring_server.process.heap import limit_malloc_arenas
             from pyfunc_scoring_server.process.workers import run_worker
 
+            limit_malloc_arenas()  # a re-executed supervisor did not inherit the setting
             try:
                 import socket
 
