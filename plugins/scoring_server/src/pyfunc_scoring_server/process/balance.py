@@ -12,7 +12,7 @@ never hold back for a worker that is still loading. The first workers wait at a 
 them are ready, so the first ``/ping`` answered means every worker can take connections.
 
 The same shared memory carries each worker's heartbeat (``time.monotonic_ns()`` of its event
-loop's last turn), from which the supervisor tells a hung worker (see :mod:`.workers`).
+loop's last turn), from which the supervisor tells a hung worker (see :mod:`.supervisor`).
 """
 
 from __future__ import annotations
