@@ -21,6 +21,7 @@ PUBLIC_MODULES = (
     "pyfunc_core.envs",
     "pyfunc_core.errors",
     "pyfunc_core.formats",
+    "pyfunc_core.formats.file_cache",
     "pyfunc_core.model",
     "pyfunc_core.plugins",
     "pyfunc_core.registry",

@@ -14,7 +14,7 @@ import pytest
 
 import pyfunc_core
 from pyfunc_core.errors import ModelLoadError
-from pyfunc_core.formats import skops_cache
+from pyfunc_core.formats import file_cache, skops_cache
 
 TREE = ["sklearn.tree._tree.Tree"]
 
@@ -140,8 +140,8 @@ def test_a_read_only_cache_still_serves(
     def read_only(*args: Any, **kwargs: Any) -> None:
         raise OSError(30, "Read-only file system")
 
-    monkeypatch.setattr(skops_cache.os, "utime", read_only)
-    monkeypatch.setattr(skops_cache.os, "replace", read_only)
+    monkeypatch.setattr(file_cache.os, "utime", read_only)
+    monkeypatch.setattr(file_cache.os, "replace", read_only)
     monkeypatch.setattr(Path, "unlink", read_only)
     assert np.array_equal(pyfunc_core.load_model(forest_dir).predict(data.X[:5]), expected)
     (entry,) = cache.glob("*.pkl")

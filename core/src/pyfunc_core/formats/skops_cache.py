@@ -17,18 +17,14 @@ virtualenvs run code). ``PYFUNC_CORE_SKOPS_CACHE=0`` (or the older
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import pickle
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from pyfunc_core.cache_dir import cache_dir
+from pyfunc_core.formats import file_cache
 
 logger = logging.getLogger("pyfunc_core.formats")
 
@@ -40,14 +36,11 @@ FOLDER = "sklearn-skops"
 #: Distributions whose versions key every entry (the flavor adds its framework's).
 KEY_DISTRIBUTIONS = ("scikit-learn", "numpy", "skops")
 #: The cache keeps the most recently used entries, up to this many.
-MAX_ENTRIES = 64
+MAX_ENTRIES = file_cache.MAX_ENTRIES
 
 
 def enabled() -> bool:
-    return all(
-        os.environ.get(name, "1").strip().lower() not in ("0", "false", "no", "off")
-        for name in (ENV_SWITCH, LEGACY_ENV_SWITCH)
-    )
+    return not file_cache.switched_off(ENV_SWITCH, LEGACY_ENV_SWITCH)
 
 
 def entry_path(model_file: Path, trusted: Sequence[str], frameworks: Sequence[str] = ()) -> Path | None:
@@ -59,15 +52,14 @@ def entry_path(model_file: Path, trusted: Sequence[str], frameworks: Sequence[st
             versions.append(metadata.version(dist))
         except metadata.PackageNotFoundError:
             return None
-    digest = hashlib.sha256()
-    with open(model_file, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    key = json.dumps(
-        [digest.hexdigest(), sorted(set(trusted)), sys.version, versions, pickle.HIGHEST_PROTOCOL]
-    )
-    name = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return cache_dir(FOLDER, f"{name}.pkl")
+    key = [
+        file_cache.file_sha256(model_file),
+        sorted(set(trusted)),
+        sys.version,
+        versions,
+        pickle.HIGHEST_PROTOCOL,
+    ]
+    return file_cache.cache_entry(FOLDER, key, ".pkl")
 
 
 def load(
@@ -85,45 +77,13 @@ def load(
                 estimator = pickle.load(f)
         except Exception as exc:  # a damaged entry: drop it and read the file again
             logger.warning("dropping unreadable skops cache entry %s: %s", entry, exc)
-            _forget(entry)
+            file_cache.forget(entry)
         else:
-            try:
-                os.utime(entry)  # recently used: pruned last
-            except OSError:  # a read-only cache still serves
-                pass
+            file_cache.mark_used(entry)
             return estimator
     estimator = read_with_skops()
     if entry is not None:
-        _store(entry, estimator)
+        file_cache.store(
+            entry, lambda f: pickle.dump(estimator, f, protocol=pickle.HIGHEST_PROTOCOL), keep=MAX_ENTRIES
+        )
     return estimator
-
-
-def _store(entry: Path, estimator: Any) -> None:
-    """Write atomically (a reader never sees half a file); a cache that cannot be written is
-    only a slower next start."""
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-", suffix=".pkl")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                pickle.dump(estimator, f, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, entry)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        _prune(entry.parent)
-    except Exception as exc:
-        logger.debug("not caching the skops model at %s: %s", entry, exc)
-
-
-def _forget(entry: Path) -> None:
-    try:
-        entry.unlink(missing_ok=True)
-    except OSError:
-        pass
-
-
-def _prune(folder: Path) -> None:
-    entries = sorted(folder.glob("*.pkl"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for stale in entries[MAX_ENTRIES:]:
-        _forget(stale)

@@ -12,7 +12,7 @@ matrices, objects, the wrong width) goes to scikit-learn's own method.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 Method = Callable[[Any], Any]
 
@@ -20,9 +20,20 @@ Method = Callable[[Any], Any]
 _MODULES = ("sklearn.linear_model.", "sklearn.svm.")
 
 
-def linear_method(estimator: Any, predict_fn: str, fallback: Method) -> Method | None:
-    """``predict_fn`` of ``estimator`` as a matrix product, or None when the estimator does not
-    predict through scikit-learn's own linear mixins. ``fallback`` answers what this does not."""
+class LinearParts(NamedTuple):
+    """What a linear ``predict``/``decision_function`` computes with: plain numpy arrays."""
+
+    coef: Any  #: ``coef_`` as fitted (1-d or 2-d)
+    intercept: Any  #: ``intercept_`` (an array, or a float without an intercept)
+    classes: Any  #: ``classes_`` for a classifier, else None
+    n_features: int | None
+    classifier: bool  #: scores of one column come out 1-d, as the classifier mixin returns them
+    labels: bool  #: ``predict`` of a classifier: the sign or argmax taken into ``classes``
+
+
+def linear_parts(estimator: Any, predict_fn: str) -> LinearParts | None:
+    """The arrays ``predict_fn`` of ``estimator`` is a product of, or None when the estimator does
+    not predict through scikit-learn's own linear mixins."""
     cls = type(estimator)
     if not cls.__module__.startswith(_MODULES):
         return None
@@ -51,8 +62,18 @@ def linear_method(estimator: Any, predict_fn: str, fallback: Method) -> Method |
         labels = False
     else:
         return None
+    classes = getattr(estimator, "classes_", None) if classifier else None
+    if labels and classes is None:
+        return None
+    n = int(n_features) if n_features is not None else None
+    return LinearParts(coef, intercept, classes, n, classifier, labels)
+
+
+def linear_function(parts: LinearParts, fallback: Method) -> Method:
+    """The product ``parts`` describe, on a plain finite numeric 2-d array of the fitted width;
+    ``fallback`` answers every other input."""
+    coef, intercept, classes, n_features, classifier, labels = parts
     coef_t = coef.T if coef.ndim == 2 else coef
-    classes: Any = getattr(estimator, "classes_", None)
 
     def predict(data: Any) -> Any:
         import numpy as np
@@ -72,3 +93,10 @@ def linear_method(estimator: Any, predict_fn: str, fallback: Method) -> Method |
         return classes.take(indices, axis=0)
 
     return predict
+
+
+def linear_method(estimator: Any, predict_fn: str, fallback: Method) -> Method | None:
+    """``predict_fn`` of ``estimator`` as a matrix product, or None when the estimator does not
+    predict through scikit-learn's own linear mixins. ``fallback`` answers what this does not."""
+    parts = linear_parts(estimator, predict_fn)
+    return None if parts is None else linear_function(parts, fallback)

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from pyfunc_core.model import ModelDirectory
-from pyfunc_sklearn import serialization
+from pyfunc_sklearn import linear_snapshot, serialization
 from pyfunc_sklearn.constants import FLAVOR_NAME, PICKLE, SklearnVersionWarning
+from pyfunc_sklearn.linear_snapshot import LinearSnapshot
 from pyfunc_sklearn.predictor import SklearnPredictor
 
 
@@ -27,8 +28,9 @@ def load_model(path: str | Path, *, skops_trusted_types: Sequence[str] | None = 
 
 def load_predictor(
     model_dir: ModelDirectory, *, skops_trusted_types: Sequence[str] | None = None
-) -> SklearnPredictor:
-    """The flavor's loader: the estimator wrapped to call the saved ``predict_fn``."""
+) -> SklearnPredictor | LinearSnapshot:
+    """The flavor's loader: the estimator wrapped to call the saved ``predict_fn``, or, for a
+    linear model loaded before from the same file, its snapshot (:mod:`pyfunc_sklearn.linear_snapshot`)."""
     pyfunc_conf = model_dir.pyfunc_conf
     # MLflow reads the file named by python_function.model_path; without a sklearn section
     # (very old MLflow models) it assumes pickle.
@@ -37,9 +39,22 @@ def load_predictor(
         model_file = model_dir.data_path
     else:
         model_file = model_dir.file(conf.get("pickled_model"), what="scikit-learn model file")
-    _add_code_path(model_dir, conf.get("code"))
-    estimator = _read_estimator(model_dir, model_file, conf, skops_trusted_types)
-    return SklearnPredictor(estimator, str(pyfunc_conf.get("predict_fn") or "predict"))
+    predict_fn = str(pyfunc_conf.get("predict_fn") or "predict")
+
+    def load_full() -> SklearnPredictor:
+        _add_code_path(model_dir, conf.get("code"))
+        estimator = _read_estimator(model_dir, model_file, conf, skops_trusted_types)
+        return SklearnPredictor(estimator, predict_fn)
+
+    entry = linear_snapshot.entry_for(model_file, predict_fn, _trusted(conf, skops_trusted_types))
+    snapshot = linear_snapshot.read(entry, load_full) if entry is not None else None
+    if snapshot is not None:
+        _warn_on_version_mismatch(model_dir, _saved_version(conf))
+        return snapshot
+    predictor = load_full()
+    if entry is not None:
+        linear_snapshot.write(entry, predictor)
+    return predictor
 
 
 def _read_estimator(
@@ -48,20 +63,29 @@ def _read_estimator(
     conf: dict[str, Any],
     extra_trusted: Sequence[str] | None,
 ) -> Any:
-    saved_version = conf.get("sklearn_version")
-    saved_version = str(saved_version) if saved_version else None
-    trusted = [
-        *(conf.get("skops_trusted_types") or ()),
-        *(extra_trusted or ()),
-        *serialization.env_trusted_types(),
-    ]
+    saved_version = _saved_version(conf)
     fmt = str(conf.get("serialization_format") or PICKLE)
     with warnings.catch_warnings():
         # scikit-learn's InconsistentVersionWarning (one per estimator class) gives way to ours.
         _ignore_sklearn_version_warnings()
-        estimator = serialization.read(model_file, fmt, trusted=trusted, saved_version=saved_version)
+        estimator = serialization.read(
+            model_file, fmt, trusted=_trusted(conf, extra_trusted), saved_version=saved_version
+        )
     _warn_on_version_mismatch(model_dir, saved_version)
     return estimator
+
+
+def _saved_version(conf: dict[str, Any]) -> str | None:
+    saved_version = conf.get("sklearn_version")
+    return str(saved_version) if saved_version else None
+
+
+def _trusted(conf: dict[str, Any], extra_trusted: Sequence[str] | None) -> list[str]:
+    return [
+        *(conf.get("skops_trusted_types") or ()),
+        *(extra_trusted or ()),
+        *serialization.env_trusted_types(),
+    ]
 
 
 def _warn_on_version_mismatch(model_dir: ModelDirectory, saved_version: str | None) -> None:

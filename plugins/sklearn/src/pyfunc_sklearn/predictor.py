@@ -20,19 +20,19 @@ use to answer requested outputs.
 from __future__ import annotations
 
 import copy
-import numbers
 from typing import Any, Callable
 
 from pyfunc_core.errors import InvalidInputError, ModelLoadError
 from pyfunc_sklearn.constants import PREDICT_FUNCTIONS
 from pyfunc_sklearn.forest import forest_method
 from pyfunc_sklearn.linear import linear_method
+from pyfunc_sklearn.routing import InputRouting, first_line
 
 #: Estimator methods offered as named outputs, when the estimator has them.
 NAMED_OUTPUTS = ("predict", "predict_proba", "decision_function", "transform")
 
 
-class SklearnPredictor:
+class SklearnPredictor(InputRouting):
     """A fitted estimator and the method (``predict``, ``predict_proba``...) serving calls.
 
     Returns what the method returns (a numpy array), exactly as MLflow's wrapper does.
@@ -57,19 +57,15 @@ class SklearnPredictor:
         self.predict_fn = predict_fn
         self._method: Callable[[Any], Any] = method
         self._label = f"{type(estimator).__name__}.{predict_fn}"
-        n_features = getattr(estimator, "n_features_in_", None)
-        self.n_features: int | None = int(n_features) if isinstance(n_features, numbers.Integral) else None
-        names = getattr(estimator, "feature_names_in_", None)
-        self.feature_names: list[str] | None = None
-        self._name_index: Any = None
+        self._init_inputs(
+            type(estimator).__name__,
+            getattr(estimator, "n_features_in_", None),
+            getattr(estimator, "feature_names_in_", None),
+        )
         #: For an estimator fitted on named columns: the same method minus the name check.
         self._array_method: Callable[[Any], Any] | None = None
         self._view: Any = None
-        if names is not None:
-            import pandas as pd
-
-            self.feature_names = [str(n) for n in names]
-            self._name_index = pd.Index(names)
+        if self._name_index is not None:
             self._view = _nameless_view(estimator)
             if self._view is not None:
                 self._array_method = getattr(self._view, predict_fn)
@@ -84,7 +80,7 @@ class SklearnPredictor:
         try:
             return method(data)
         except (ValueError, TypeError) as exc:
-            raise InvalidInputError(f"{self._label} failed on the input: {_first_line(exc)}") from exc
+            raise InvalidInputError(f"{self._label} failed on the input: {first_line(exc)}") from exc
 
     def outputs(self) -> dict[str, tuple[str, list[int]]]:
         """The named outputs (``predict_fn`` first) with their dtype and shape."""
@@ -106,7 +102,7 @@ class SklearnPredictor:
             result = method(data)
         except (ValueError, TypeError) as exc:
             label = f"{type(self.raw_model).__name__}.{name}"
-            raise InvalidInputError(f"{label} failed on the input: {_first_line(exc)}") from exc
+            raise InvalidInputError(f"{label} failed on the input: {first_line(exc)}") from exc
         return result.toarray() if hasattr(result, "toarray") else result
 
     def _describe(self, name: str) -> tuple[str, list[int]]:
@@ -121,57 +117,6 @@ class SklearnPredictor:
             return "float64", [-1]
         return "float64", [-1, n_classes if name == "decision_function" else -1]
 
-    def _route(
-        self, data: Any, method: Callable[[Any], Any], array_method: Callable[[Any], Any] | None
-    ) -> tuple[Callable[[Any], Any], Any]:
-        """The method (or its name-check-free twin) to call and the input in the form it should get."""
-        import numpy as np
-        import pandas as pd
-
-        if isinstance(data, pd.DataFrame):
-            if self._name_index is None:
-                self._check_width(data)
-                block = _numeric_block(data)
-                return method, data if block is None else block
-            frame = self._by_name(data)
-            if array_method is not None:
-                block = _numeric_block(frame)
-                if block is not None:
-                    return array_method, block
-            return method, frame
-        if isinstance(data, np.ndarray) and data.ndim == 2:
-            self._check_width(data)
-            if self._name_index is None:
-                return method, data
-            if array_method is not None and data.dtype.kind in "biuf":
-                return array_method, data
-            return method, pd.DataFrame(data, columns=self._name_index, copy=False)
-        return method, data
-
-    def _by_name(self, data: Any) -> Any:
-        """``data`` with the fitted column names, in the fitted order."""
-        if data.columns.equals(self._name_index):
-            return data
-        if not all(isinstance(c, str) for c in data.columns):  # unnamed: match by position
-            self._check_width(data)
-            return data.set_axis(self._name_index, axis=1)
-        present = set(data.columns)
-        missing = [n for n in self.feature_names if n not in present]  # type: ignore[union-attr]
-        if missing:
-            shown = ", ".join(map(repr, missing[:10])) + (", ..." if len(missing) > 10 else "")
-            self._width_error(data.shape[1], f" (missing column(s) {shown})")
-        return data[self.feature_names]
-
-    def _check_width(self, data: Any) -> None:
-        if self.n_features is not None and data.shape[1] != self.n_features:
-            self._width_error(data.shape[1])
-
-    def _width_error(self, got: int, detail: str = "") -> None:
-        raise InvalidInputError(
-            f"{type(self.raw_model).__name__} expects {self.n_features} features but the input has "
-            f"{got}{detail}"
-        )
-
     def __repr__(self) -> str:
         return f"SklearnPredictor({self._label})"
 
@@ -182,18 +127,6 @@ def _direct(estimator: Any, predict_fn: str, method: Callable[[Any], Any]) -> Ca
     return (
         forest_method(estimator, predict_fn, method) or linear_method(estimator, predict_fn, method) or method
     )
-
-
-def _numeric_block(df: Any) -> Any:
-    """The values of a DataFrame of numeric columns as one array (no copy for one block).
-
-    ``to_numpy`` promotes mixed numeric columns to their common type exactly as
-    scikit-learn's own conversion does; anything else (strings, booleans mixed with
-    numbers, datetimes) comes out as objects and stays a DataFrame. Checking the array's
-    dtype is about ten times cheaper than building ``df.dtypes`` on every call.
-    """
-    values = df.to_numpy()
-    return values if values.dtype.kind in "biuf" else None
 
 
 def _nameless_view(estimator: Any) -> Any:
@@ -230,8 +163,3 @@ def _holds_named_estimator(value: Any, depth: int = 0) -> bool:
     if isinstance(value, np.ndarray) and value.dtype == object:
         return any(_holds_named_estimator(v, depth + 1) for v in value.flat)
     return False
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
