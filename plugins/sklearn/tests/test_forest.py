@@ -1,4 +1,5 @@
-"""A forest predicted tree by tree (no joblib dispatch) answers what scikit-learn answers."""
+"""A forest walked without joblib's per-tree dispatch (by the compiled ``_trees``, or tree by
+tree in Python without it) answers what scikit-learn answers."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from sklearn.ensemble import (
 )
 
 from pyfunc_core.errors import InvalidInputError
-from pyfunc_sklearn import SklearnPredictor
-from pyfunc_sklearn.forest import forest_method
+from pyfunc_sklearn import SklearnPredictor, forest
+from pyfunc_sklearn.forest import ForestParts, forest_function, forest_method, forest_parts, native
 
 CLASSIFIERS = (RandomForestClassifier, ExtraTreesClassifier)
 REGRESSORS = (RandomForestRegressor, ExtraTreesRegressor)
@@ -96,3 +97,45 @@ def test_input_the_loop_does_not_take_goes_to_scikit_learn() -> None:
 def test_other_forests_keep_scikit_learns_own_method(make: Any) -> None:
     est = make()
     assert forest_method(est, "predict", est.predict) is None
+
+
+def test_the_compiled_walk_is_built_here() -> None:
+    """The plugin compiles ``_trees`` wherever a C compiler is (every machine the suites run
+    on); without it forests still work, tree by tree (below)."""
+    assert native() is not None
+
+
+@pytest.mark.parametrize("cls", CLASSIFIERS + REGRESSORS, ids=lambda c: c.__name__)
+def test_without_the_compiled_walk_the_trees_are_summed_in_python(
+    cls: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(forest, "native", lambda: None)  # an install where it could not be compiled
+    est, X = _fit(cls)
+    for fn in ["predict", "predict_proba"] if cls in CLASSIFIERS else ["predict"]:
+        method = forest_method(est, fn, getattr(est, fn))
+        assert method is not None and method.__qualname__.startswith("_tree_loop")
+        _same(method(X[:33]), getattr(est, fn)(X[:33]))
+
+
+def test_arrays_that_are_not_trees_are_refused() -> None:
+    """A walk must end and stay in bounds: a child before its parent (a cycle), a child or a
+    feature out of range is refused before anything is walked."""
+    est, X = _fit(RandomForestClassifier)
+    parts = forest_parts(est, "predict_proba")
+    assert parts is not None
+    inner = int(np.flatnonzero(parts.left >= 0)[1])
+
+    def damaged(name: str, value: int) -> ForestParts:
+        array = getattr(parts, name).copy()
+        array[inner] = value
+        return parts._replace(**{name: array})
+
+    for bad in (
+        damaged("left", 0),  # back to a root: would loop for ever
+        damaged("right", inner),  # itself
+        damaged("left", len(parts.left)),  # past the end
+        damaged("feature", X.shape[1]),  # past the row
+        parts._replace(roots=parts.roots + len(parts.left)),
+    ):
+        with pytest.raises(ValueError, match="do not describe"):
+            forest_function(bad, est.predict_proba)

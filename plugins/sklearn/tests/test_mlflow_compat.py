@@ -13,8 +13,8 @@ import yaml
 import pyfunc_core
 import pyfunc_sklearn
 from pyfunc_core.errors import InvalidInputError
-from pyfunc_sklearn.linear_snapshot import LinearSnapshot
 from pyfunc_sklearn.predictor import SklearnPredictor
+from pyfunc_sklearn.snapshot import SnapshotPredictor
 
 TREE = ["sklearn.tree._tree.Tree"]
 CASES = [
@@ -59,8 +59,8 @@ def test_predictions_match_mlflow(mlflow_models: dict[str, Any], decode: Callabl
         warnings.simplefilter("always")
         model = pyfunc_core.load_model(mlflow_models["root"] / case)
         assert model.flavor.name == "sklearn"
-        # a linear model loaded before in this session is served from its snapshot
-        assert isinstance(model.model_impl, (SklearnPredictor, LinearSnapshot))
+        # a linear model or forest loaded before in this session is served from its snapshot
+        assert isinstance(model.model_impl, (SklearnPredictor, SnapshotPredictor))
         predictions = model.predict(decode(record["input"]))
     # same scikit-learn on both sides: no version warning, no feature-name warnings
     noise = [

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from pyfunc_core.model import ModelDirectory
-from pyfunc_sklearn import linear_snapshot, serialization
+from pyfunc_sklearn import serialization, snapshot
 from pyfunc_sklearn.constants import FLAVOR_NAME, PICKLE, SklearnVersionWarning
-from pyfunc_sklearn.linear_snapshot import LinearSnapshot
 from pyfunc_sklearn.predictor import SklearnPredictor
+from pyfunc_sklearn.snapshot import SnapshotPredictor
 
 
 def load_model(path: str | Path, *, skops_trusted_types: Sequence[str] | None = None) -> Any:
@@ -28,9 +28,9 @@ def load_model(path: str | Path, *, skops_trusted_types: Sequence[str] | None = 
 
 def load_predictor(
     model_dir: ModelDirectory, *, skops_trusted_types: Sequence[str] | None = None
-) -> SklearnPredictor | LinearSnapshot:
+) -> SklearnPredictor | SnapshotPredictor:
     """The flavor's loader: the estimator wrapped to call the saved ``predict_fn``, or, for a
-    linear model loaded before from the same file, its snapshot (:mod:`pyfunc_sklearn.linear_snapshot`)."""
+    linear model or forest loaded before from the same file, its snapshot (:mod:`pyfunc_sklearn.snapshot`)."""
     pyfunc_conf = model_dir.pyfunc_conf
     # MLflow reads the file named by python_function.model_path; without a sklearn section
     # (very old MLflow models) it assumes pickle.
@@ -46,14 +46,14 @@ def load_predictor(
         estimator = _read_estimator(model_dir, model_file, conf, skops_trusted_types)
         return SklearnPredictor(estimator, predict_fn)
 
-    entry = linear_snapshot.entry_for(model_file, predict_fn, _trusted(conf, skops_trusted_types))
-    snapshot = linear_snapshot.read(entry, load_full) if entry is not None else None
-    if snapshot is not None:
+    entry = snapshot.entry_for(model_file, predict_fn, _trusted(conf, skops_trusted_types))
+    served = snapshot.read(entry, load_full) if entry is not None else None
+    if served is not None:
         _warn_on_version_mismatch(model_dir, _saved_version(conf))
-        return snapshot
+        return served
     predictor = load_full()
     if entry is not None:
-        linear_snapshot.write(entry, predictor)
+        snapshot.write(entry, predictor)
     return predictor
 
 

@@ -1,7 +1,7 @@
 """How input reaches an estimator's method: matched to the fitted columns, checked for width.
 
-Shared by :class:`~pyfunc_sklearn.predictor.SklearnPredictor` and the numpy-only
-:class:`~pyfunc_sklearn.linear_snapshot.LinearSnapshot`, so both accept, reorder and refuse
+Shared by :class:`~pyfunc_sklearn.predictor.SklearnPredictor` and the scikit-learn-free
+:class:`~pyfunc_sklearn.snapshot.SnapshotPredictor`, so both accept, reorder and refuse
 exactly the same inputs. A DataFrame's columns are matched by name (reordered, extras
 dropped), an unnamed one or a plain 2-d array by position; a numeric frame is handed on as
 its one block of values when the method takes arrays.
