@@ -17,7 +17,8 @@ parts=(core plugins/sklearn plugins/scoring_server)
 
 # What is installed is recorded as a hash of the sources it was built from.
 sources_hash() {
-    { find "${parts[@]/%//src}" -type f -name '*.py'; printf '%s/pyproject.toml\n' "${parts[@]}"; } \
+    { find "${parts[@]/%//src}" -type f \( -name '*.py' -o -name '*.c' \)
+      for part in "${parts[@]}"; do ls "$part"/pyproject.toml "$part"/setup.py 2>/dev/null || true; done; } \
         | LC_ALL=C sort | xargs sha256sum | sha256sum | cut -d' ' -f1
 }
 want=$(sources_hash)
