@@ -117,6 +117,14 @@ def test_without_the_compiled_walk_the_trees_are_summed_in_python(
         _same(method(X[:33]), getattr(est, fn)(X[:33]))
 
 
+def test_a_forest_too_big_to_copy_keeps_the_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    est, X = _fit(RandomForestClassifier)
+    monkeypatch.setattr(forest, "MAX_WALK_BYTES", 1000)
+    method = forest_method(est, "predict_proba", est.predict_proba)
+    assert method is not None and method.__qualname__.startswith("_tree_loop")
+    _same(method(X[:20]), est.predict_proba(X[:20]))
+
+
 def test_arrays_that_are_not_trees_are_refused() -> None:
     """A walk must end and stay in bounds: a child before its parent (a cycle), a child or a
     feature out of range is refused before anything is walked."""

@@ -21,6 +21,10 @@ from typing import Any, Callable, NamedTuple
 
 Method = Callable[[Any], Any]
 
+#: Beyond this much, the flat copy of a loaded forest's trees costs more memory than its speed is
+#: worth beside the estimator's own trees (which ``raw_model`` keeps): such forests keep the loop.
+MAX_WALK_BYTES = 128 << 20
+
 #: predict_fn -> (forest kind, the per-tree method summed).
 _SUPPORTED = {
     "predict": {"classifier": "predict_proba", "regressor": "predict"},
@@ -209,11 +213,16 @@ def forest_method(estimator: Any, predict_fn: str, fallback: Method) -> Method |
     if found is None:
         return None
     trees, tree_method, labels = found
-    if native() is not None:
+    if native() is not None and _flat_bytes(trees) <= MAX_WALK_BYTES:
         parts = forest_parts(estimator, predict_fn)
         if parts is not None:
             return forest_function(parts, fallback)
     return _tree_loop(estimator, trees, tree_method, labels, fallback)
+
+
+def _flat_bytes(trees: list[Any]) -> int:
+    """What :func:`forest_parts` would allocate: 32 bytes a node plus its leaf values."""
+    return sum(t.tree_.node_count * (32 + 8 * t.tree_.value.shape[2]) for t in trees)
 
 
 def _tree_loop(estimator: Any, trees: list[Any], tree_method: str, labels: bool, fallback: Method) -> Method:
