@@ -27,13 +27,25 @@ logger = logging.getLogger("pyfunc_core.formats")
 MAX_ENTRIES = 64
 
 
+#: Digests already computed in this process, by file identity: a load that asks several caches
+#: (a flavor's snapshot, then the skops cache) reads and hashes the file once.
+_digests: dict[tuple[int, int, int, int], str] = {}
+
+
 def file_sha256(path: Path) -> str:
-    """The hex SHA-256 of the file at ``path``."""
-    digest = hashlib.sha256()
+    """The hex SHA-256 of the file at ``path`` (remembered while the file's device, inode,
+    size and modification time stay the same)."""
     with open(path, "rb") as f:
+        st = os.fstat(f.fileno())
+        identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        known = _digests.get(identity)
+        if known is not None:
+            return known
+        digest = hashlib.sha256()
         for chunk in iter(lambda: f.read(1 << 20), b""):
             digest.update(chunk)
-    return digest.hexdigest()
+    _digests[identity] = digest.hexdigest()
+    return _digests[identity]
 
 
 def cache_entry(folder: str, key: Any, suffix: str) -> Path:
